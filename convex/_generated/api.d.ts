@@ -1,0 +1,82 @@
+/* eslint-disable */
+/**
+ * Generated `api` utility.
+ *
+ * THIS CODE IS AUTOMATICALLY GENERATED.
+ *
+ * To regenerate, run `npx convex dev`.
+ * @module
+ */
+
+import type {
+  ApiFromModules,
+  FilterApi,
+  FunctionReference,
+} from "convex/server";
+import type * as docks__types from "../docks/_types.js";
+import type * as docks_actions from "../docks/actions.js";
+import type * as docks_adapters_digitalocean_adapter from "../docks/adapters/digitalocean/adapter.js";
+import type * as docks_adapters_digitalocean_api from "../docks/adapters/digitalocean/api.js";
+import type * as docks_adapters_digitalocean_types from "../docks/adapters/digitalocean/types.js";
+import type * as docks_adapters_linode_adapter from "../docks/adapters/linode/adapter.js";
+import type * as docks_adapters_linode_api from "../docks/adapters/linode/api.js";
+import type * as docks_adapters_linode_types from "../docks/adapters/linode/types.js";
+import type * as docks_adapters_vultr_adapter from "../docks/adapters/vultr/adapter.js";
+import type * as docks_adapters_vultr_api from "../docks/adapters/vultr/api.js";
+import type * as docks_adapters_vultr_types from "../docks/adapters/vultr/types.js";
+import type * as docks_http from "../docks/http.js";
+import type * as docks_lease from "../docks/lease.js";
+import type * as docks_mutations from "../docks/mutations.js";
+import type * as docks_parse from "../docks/parse.js";
+import type * as docks_queries from "../docks/queries.js";
+import type * as docks_registry from "../docks/registry.js";
+import type * as docks_sync from "../docks/sync.js";
+import type * as docks_syncFlow from "../docks/syncFlow.js";
+import type * as lib_auth from "../lib/auth.js";
+import type * as lib_encryption from "../lib/encryption.js";
+import type * as lib_errors from "../lib/errors.js";
+import type * as resources_queries from "../resources/queries.js";
+import type * as validators from "../validators.js";
+
+/**
+ * A utility for referencing Convex functions in your app's API.
+ *
+ * Usage:
+ * ```js
+ * const myFunctionReference = api.myModule.myFunction;
+ * ```
+ */
+declare const fullApi: ApiFromModules<{
+  "docks/_types": typeof docks__types;
+  "docks/actions": typeof docks_actions;
+  "docks/adapters/digitalocean/adapter": typeof docks_adapters_digitalocean_adapter;
+  "docks/adapters/digitalocean/api": typeof docks_adapters_digitalocean_api;
+  "docks/adapters/digitalocean/types": typeof docks_adapters_digitalocean_types;
+  "docks/adapters/linode/adapter": typeof docks_adapters_linode_adapter;
+  "docks/adapters/linode/api": typeof docks_adapters_linode_api;
+  "docks/adapters/linode/types": typeof docks_adapters_linode_types;
+  "docks/adapters/vultr/adapter": typeof docks_adapters_vultr_adapter;
+  "docks/adapters/vultr/api": typeof docks_adapters_vultr_api;
+  "docks/adapters/vultr/types": typeof docks_adapters_vultr_types;
+  "docks/http": typeof docks_http;
+  "docks/lease": typeof docks_lease;
+  "docks/mutations": typeof docks_mutations;
+  "docks/parse": typeof docks_parse;
+  "docks/queries": typeof docks_queries;
+  "docks/registry": typeof docks_registry;
+  "docks/sync": typeof docks_sync;
+  "docks/syncFlow": typeof docks_syncFlow;
+  "lib/auth": typeof lib_auth;
+  "lib/encryption": typeof lib_encryption;
+  "lib/errors": typeof lib_errors;
+  "resources/queries": typeof resources_queries;
+  validators: typeof validators;
+}>;
+export declare const api: FilterApi<
+  typeof fullApi,
+  FunctionReference<any, "public">
+>;
+export declare const internal: FilterApi<
+  typeof fullApi,
+  FunctionReference<any, "internal">
+>;

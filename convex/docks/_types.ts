@@ -1,0 +1,49 @@
+// The contract every provider adapter fulfils: what it lists from the provider
+// (in an action) and how each listed item becomes a row (in a mutation).
+import type { Doc } from "../_generated/dataModel";
+import type { MutationCtx } from "../_generated/server";
+import type { SyncedType } from "../validators";
+import type { ProviderClient } from "./http";
+import type { ChunkResult, SyncWindow } from "./sync";
+
+/** A provider item as it came over the wire; not trusted until parsed. */
+export type RawItem = unknown;
+
+/** The row fields a sync owns for a table (not tenancy, provisioning or timestamps). */
+export type SyncedFields<T extends SyncedType> = Omit<
+  Doc<T>,
+  | "_id"
+  | "_creationTime"
+  | "orgId"
+  | "dockId"
+  | "provider"
+  | "updatedAt"
+  | "provisioningSource"
+  | "provisioningState"
+  | "provisionedAt"
+  | "provisionedBy"
+  | "provisioningError"
+>;
+
+/** One provider item turned into row fields, or the reason it cannot be. */
+export type Parsed<T extends SyncedType> =
+  | { ok: true; fields: SyncedFields<T> }
+  | { ok: false; reason: string };
+
+export type SyncMethod = (
+  ctx: MutationCtx,
+  dock: Doc<"docks">,
+  preFetchedData: RawItem[],
+  window?: SyncWindow,
+) => Promise<ChunkResult>;
+
+export interface DockAdapter {
+  readonly provider: Doc<"docks">["provider"];
+  /** Lists every item of each supported type, all pages. Runs in an action. */
+  readonly fetch: Partial<Record<SyncedType, (client: ProviderClient) => Promise<RawItem[]>>>;
+  /** Pure mapping of one item; the action uses it to order and chunk items by key. */
+  readonly parse: Partial<{ [T in SyncedType]: (item: RawItem) => Parsed<T> }>;
+  syncServers?: SyncMethod;
+  syncBlockVolumes?: SyncMethod;
+  syncBuckets?: SyncMethod;
+}

@@ -1,0 +1,101 @@
+// Where a DigitalOcean droplet becomes a `servers` row and a DigitalOcean
+// volume becomes a `blockVolumes` row.
+import type { DockAdapter } from "../../_types";
+import {
+  ItemError,
+  type Item,
+  optionalString,
+  parseWith,
+  requiredNumber,
+  requiredNumericId,
+  requiredString,
+} from "../../parse";
+import { type Enrich, syncChunk } from "../../sync";
+import { DigitalOceanAPI } from "./api";
+
+function regionSlug(item: Item): string {
+  const region = item.region;
+  if (typeof region === "object" && region !== null && !Array.isArray(region)) {
+    const r = region as Item;
+    const slug = optionalString(r, "slug") ?? optionalString(r, "name");
+    if (slug !== undefined) return slug;
+  }
+  throw new ItemError("region has no slug or name");
+}
+
+function publicIpv4(item: Item): string | undefined {
+  const networks = item.networks as { v4?: { ip_address?: unknown; type?: unknown }[] } | undefined;
+  const v4 = Array.isArray(networks?.v4) ? networks.v4 : [];
+  const ip = v4.find((n) => n?.type === "public")?.ip_address;
+  return typeof ip === "string" ? ip : undefined;
+}
+
+export const parseDigitalOceanDroplet = parseWith((item) => {
+  const id = requiredNumericId(item, "id");
+  return {
+    providerResourceId: id,
+    name: optionalString(item, "name") ?? id,
+    status: optionalString(item, "status") ?? "unknown",
+    region: regionSlug(item),
+    publicIpv4: publicIpv4(item),
+    fullApiData: { droplet: item },
+  };
+});
+
+export const parseDigitalOceanVolume = parseWith((item) => {
+  const id = requiredString(item, "id");
+  const dropletIds = item.droplet_ids ?? [];
+  if (!Array.isArray(dropletIds) || !dropletIds.every((d) => Number.isSafeInteger(d))) {
+    throw new ItemError("droplet_ids is not a list of integers");
+  }
+  return {
+    providerResourceId: id,
+    name: optionalString(item, "name") ?? id,
+    sizeGb: requiredNumber(item, "size_gigabytes"),
+    region: regionSlug(item),
+    // DigitalOcean volumes carry no status; listed means it exists.
+    status: "active",
+    attachedToInstance: dropletIds.length > 0 ? String(dropletIds[0]) : undefined,
+    // Filled from the dock's servers in the mutation (see attachDropletNames).
+    attachedToInstanceLabel: undefined as string | undefined,
+    mountId: undefined,
+    blockType: undefined,
+    filesystemType: optionalString(item, "filesystem_type"),
+    fullApiData: { volume: item },
+  };
+});
+
+/**
+ * DigitalOcean names only the droplet id on a volume; the dashboard shows the
+ * droplet's name when that droplet is among the dock's synced servers.
+ */
+const attachDropletNames: Enrich<"blockVolumes"> = async (ctx, dock, rows) => {
+  const names = new Map<string, string | undefined>();
+  for (const row of rows) {
+    const dropletId = row.attachedToInstance;
+    if (dropletId === undefined) continue;
+    if (!names.has(dropletId)) {
+      const server = await ctx.db
+        .query("servers")
+        .withIndex("by_dock_resource", (q) =>
+          q.eq("dockId", dock._id).eq("providerResourceId", dropletId),
+        )
+        .unique();
+      names.set(dropletId, server?.name);
+    }
+    row.attachedToInstanceLabel = names.get(dropletId);
+  }
+};
+
+export const digitalOceanAdapter: DockAdapter = {
+  provider: "digitalocean",
+  fetch: {
+    servers: (client) => new DigitalOceanAPI(client).listDroplets(),
+    blockVolumes: (client) => new DigitalOceanAPI(client).listVolumes(),
+  },
+  parse: { servers: parseDigitalOceanDroplet, blockVolumes: parseDigitalOceanVolume },
+  syncServers: (ctx, dock, items, window) =>
+    syncChunk(ctx, dock, "servers", items, parseDigitalOceanDroplet, window),
+  syncBlockVolumes: (ctx, dock, items, window) =>
+    syncChunk(ctx, dock, "blockVolumes", items, parseDigitalOceanVolume, window, Date.now(), attachDropletNames),
+};

@@ -1,0 +1,66 @@
+// Where a Linode instance becomes a `servers` row and a Linode Object Storage
+// bucket becomes a `buckets` row.
+import type { DockAdapter } from "../../_types";
+import {
+  optionalString,
+  parseWith,
+  requiredNumber,
+  requiredNumericId,
+  requiredString,
+} from "../../parse";
+import { syncChunk } from "../../sync";
+import { LinodeAPI } from "./api";
+
+/**
+ * A bucket's key within a dock. Linode bucket labels are unique per region
+ * only, so the label alone would merge two buckets into one row.
+ */
+export function linodeBucketKey(region: string, label: string): string {
+  return `${region}/${label}`;
+}
+
+export const parseLinodeInstance = parseWith((item) => {
+  const id = requiredNumericId(item, "id");
+  const ipv4 = Array.isArray(item.ipv4) && typeof item.ipv4[0] === "string" ? item.ipv4[0] : undefined;
+  return {
+    providerResourceId: id,
+    name: optionalString(item, "label") ?? id,
+    status: optionalString(item, "status") ?? "unknown",
+    region: optionalString(item, "region"),
+    publicIpv4: ipv4,
+    fullApiData: { linode: item },
+  };
+});
+
+export const parseLinodeBucket = parseWith((item) => {
+  const label = requiredString(item, "label");
+  // region replaces the deprecated cluster; an answer with only cluster still
+  // names a place, so it is used as the region rather than dropping the bucket.
+  const region = optionalString(item, "region") ?? requiredString(item, "cluster");
+  return {
+    providerResourceId: linodeBucketKey(region, label),
+    name: label,
+    region,
+    cluster: optionalString(item, "cluster"),
+    hostname: optionalString(item, "hostname"),
+    s3Endpoint: optionalString(item, "s3_endpoint"),
+    sizeBytes: requiredNumber(item, "size"),
+    objectCount: requiredNumber(item, "objects"),
+    // Linode buckets carry no status; listed means it exists.
+    status: "active",
+    fullApiData: { bucket: item },
+  };
+});
+
+export const linodeAdapter: DockAdapter = {
+  provider: "linode",
+  fetch: {
+    servers: (client) => new LinodeAPI(client).listLinodes(),
+    buckets: (client) => new LinodeAPI(client).listBuckets(),
+  },
+  parse: { servers: parseLinodeInstance, buckets: parseLinodeBucket },
+  syncServers: (ctx, dock, items, window) =>
+    syncChunk(ctx, dock, "servers", items, parseLinodeInstance, window),
+  syncBuckets: (ctx, dock, items, window) =>
+    syncChunk(ctx, dock, "buckets", items, parseLinodeBucket, window),
+};

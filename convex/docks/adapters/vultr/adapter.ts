@@ -1,0 +1,59 @@
+// Where a Vultr instance becomes a `servers` row and a Vultr block becomes a
+// `blockVolumes` row.
+import type { DockAdapter } from "../../_types";
+import {
+  optionalString,
+  parseWith,
+  requiredNumber,
+  requiredString,
+  withoutSecrets,
+} from "../../parse";
+import { syncChunk } from "../../sync";
+import { VultrAPI } from "./api";
+
+// default_password is the instance's root password; kvm is a console URL
+// with an access token in it.
+export const VULTR_INSTANCE_SECRETS = ["default_password", "kvm"] as const;
+
+export const parseVultrInstance = parseWith((item) => {
+  const id = requiredString(item, "id");
+  return {
+    providerResourceId: id,
+    name: optionalString(item, "label") ?? optionalString(item, "hostname") ?? id,
+    status: optionalString(item, "status") ?? "unknown",
+    region: optionalString(item, "region"),
+    publicIpv4: optionalString(item, "main_ip"),
+    fullApiData: { instance: withoutSecrets(item, VULTR_INSTANCE_SECRETS) },
+  };
+});
+
+export const parseVultrBlock = parseWith((item) => {
+  const id = requiredString(item, "id");
+  return {
+    providerResourceId: id,
+    name: optionalString(item, "label") ?? id,
+    sizeGb: requiredNumber(item, "size_gb"),
+    region: requiredString(item, "region"),
+    status: requiredString(item, "status"),
+    // Vultr answers "" for a detached block; that clears the attachment.
+    attachedToInstance: optionalString(item, "attached_to_instance"),
+    attachedToInstanceLabel: optionalString(item, "attached_to_instance_label"),
+    mountId: optionalString(item, "mount_id"),
+    blockType: optionalString(item, "block_type"),
+    filesystemType: undefined,
+    fullApiData: { block: item },
+  };
+});
+
+export const vultrAdapter: DockAdapter = {
+  provider: "vultr",
+  fetch: {
+    servers: (client) => new VultrAPI(client).listInstances(),
+    blockVolumes: (client) => new VultrAPI(client).listBlocks(),
+  },
+  parse: { servers: parseVultrInstance, blockVolumes: parseVultrBlock },
+  syncServers: (ctx, dock, items, window) =>
+    syncChunk(ctx, dock, "servers", items, parseVultrInstance, window),
+  syncBlockVolumes: (ctx, dock, items, window) =>
+    syncChunk(ctx, dock, "blockVolumes", items, parseVultrBlock, window),
+};

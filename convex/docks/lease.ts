@@ -1,0 +1,51 @@
+// The sync lease and the sync schedule of a dock, as plain functions: who may
+// start a sync, when one counts as dead, and when a dock is next due.
+import type { Doc } from "../_generated/dataModel";
+import type { SyncStats, SyncStatus } from "../validators";
+
+// Convex ends an action after 10 minutes; a lease older than that plus a
+// margin belongs to a sync that can no longer be running.
+export const ACTION_TIME_LIMIT_MS = 10 * 60_000;
+export const LEASE_TTL_MS = ACTION_TIME_LIMIT_MS + 60_000;
+// The sync action stops starting provider requests after this long, so it
+// can still record its outcome before the platform ends it.
+export const SYNC_BUDGET_MS = 8 * 60_000;
+
+export const DEFAULT_SYNC_INTERVAL_MS = 15 * 60_000;
+export const MAX_BACKOFF_MS = 60 * 60_000;
+
+export function leaseIsLive(dock: Doc<"docks">, now: number): boolean {
+  return (
+    dock.syncState === "syncing" &&
+    dock.syncStartedAt !== undefined &&
+    now - dock.syncStartedAt < LEASE_TTL_MS
+  );
+}
+
+export function holdsLease(dock: Doc<"docks"> | null, leaseId: string): dock is Doc<"docks"> {
+  return dock !== null && dock.syncState === "syncing" && dock.syncLeaseId === leaseId;
+}
+
+/** How long after a sync the dock is due again: its interval, doubled per failure in a row, at most an hour. */
+export function nextSyncDelayMs(intervalMs: number, consecutiveFailures: number): number {
+  if (consecutiveFailures === 0) return intervalMs;
+  return Math.max(intervalMs, Math.min(intervalMs * 2 ** consecutiveFailures, MAX_BACKOFF_MS));
+}
+
+/** The dock's overall status from its per-type outcomes. */
+export function overallStatus(stats: SyncStats, fatalError: string | undefined): SyncStatus {
+  if (fatalError !== undefined) return "error";
+  const types = Object.values(stats).filter((s) => s !== undefined);
+  const failed = types.filter((s) => s.error !== undefined && s.fetched === 0 && !s.complete);
+  if (types.length > 0 && failed.length === types.length) return "error";
+  return types.every((s) => s.complete && s.error === undefined) ? "success" : "partial";
+}
+
+/** One readable line of what went wrong, per type, for the dashboard. */
+export function summarizeErrors(stats: SyncStats, fatalError: string | undefined): string | undefined {
+  if (fatalError !== undefined) return fatalError;
+  const lines = Object.entries(stats)
+    .filter(([, s]) => s?.error !== undefined)
+    .map(([type, s]) => `${type}: ${s!.error}`);
+  return lines.length > 0 ? lines.join("\n") : undefined;
+}

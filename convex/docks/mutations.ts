@@ -1,0 +1,165 @@
+// Dock mutations: the "sync dock" button (public) and the writes of a running
+// sync (internal). Provider calls happen in ./actions.ts, never here.
+import { v } from "convex/values";
+import { internal } from "../_generated/api";
+import type { Doc, Id } from "../_generated/dataModel";
+import { internalMutation, mutation, type MutationCtx } from "../_generated/server";
+import { CAPABILITIES, requireOrgRole } from "../lib/auth";
+import { fail } from "../lib/errors";
+import { vSyncedType, vSyncStats, type SyncedType } from "../validators";
+import type { SyncMethod } from "./_types";
+import {
+  DEFAULT_SYNC_INTERVAL_MS,
+  holdsLease,
+  leaseIsLive,
+  nextSyncDelayMs,
+  overallStatus,
+  summarizeErrors,
+} from "./lease";
+import { getAdapter } from "./registry";
+import { deleteStaleRows, type ChunkResult } from "./sync";
+
+const vWindow = v.object({ from: v.optional(v.string()), before: v.optional(v.string()) });
+
+export const vChunkResult = v.object({
+  inserted: v.number(),
+  updated: v.number(),
+  unchanged: v.number(),
+  skipped: v.number(),
+  duplicates: v.number(),
+  skipReasons: v.array(v.string()),
+  staleCandidates: v.array(v.object({ id: v.string(), key: v.string() })),
+  scanAfter: v.optional(v.string()),
+});
+
+/**
+ * Takes the dock's sync lease and schedules the sync action. Throws
+ * ALREADY_SYNCING while a live sync holds the lease. Used by the button and
+ * by the cron.
+ */
+export async function startSync(
+  ctx: MutationCtx,
+  dock: Doc<"docks">,
+  now: number,
+): Promise<string> {
+  if (leaseIsLive(dock, now)) {
+    fail("ALREADY_SYNCING", `Dock "${dock.name}" is already syncing.`);
+  }
+  const leaseId = crypto.randomUUID();
+  await ctx.db.patch("docks", dock._id, {
+    syncState: "syncing",
+    syncLeaseId: leaseId,
+    syncStartedAt: now,
+  });
+  // Only ids travel to the action; it reads and decrypts the key itself.
+  await ctx.scheduler.runAfter(0, internal.docks.actions.syncDockResources, {
+    dockId: dock._id,
+    leaseId,
+  });
+  return leaseId;
+}
+
+export const syncDock = mutation({
+  args: { dockId: v.id("docks") },
+  returns: v.null(),
+  handler: async (ctx, { dockId }) => {
+    const dock = await ctx.db.get("docks", dockId);
+    if (dock === null) fail("NOT_FOUND", "No such dock.");
+    await requireOrgRole(ctx, dock.orgId, CAPABILITIES.syncDock);
+    await startSync(ctx, dock, Date.now());
+    return null;
+  },
+});
+
+const SYNC_METHODS: Record<SyncedType, "syncServers" | "syncBlockVolumes" | "syncBuckets"> = {
+  servers: "syncServers",
+  blockVolumes: "syncBlockVolumes",
+  buckets: "syncBuckets",
+};
+
+async function leasedDock(ctx: MutationCtx, dockId: Id<"docks">, leaseId: string) {
+  const dock = await ctx.db.get("docks", dockId);
+  // The lease moved on (the dock was deleted, or a stale lease was taken over
+  // by a newer sync): this sync must not write.
+  if (!holdsLease(dock, leaseId)) fail("LEASE_LOST", "This sync no longer holds the dock's lease.");
+  return dock;
+}
+
+/**
+ * Writes one chunk of fetched provider items: routes each type present in
+ * fetchedData to the adapter's syncX. Items of a type arrive sorted by key,
+ * and `window` is the key range this chunk owns.
+ */
+export const syncDockResources = internalMutation({
+  args: {
+    dockId: v.id("docks"),
+    leaseId: v.string(),
+    fetchedData: v.object({
+      servers: v.optional(v.array(v.any())),
+      blockVolumes: v.optional(v.array(v.any())),
+      buckets: v.optional(v.array(v.any())),
+    }),
+    window: v.optional(vWindow),
+  },
+  returns: v.object({
+    servers: v.optional(vChunkResult),
+    blockVolumes: v.optional(vChunkResult),
+    buckets: v.optional(vChunkResult),
+  }),
+  handler: async (ctx, args) => {
+    const dock = await leasedDock(ctx, args.dockId, args.leaseId);
+    const adapter = getAdapter(dock.provider);
+    const results: Partial<Record<SyncedType, ChunkResult>> = {};
+    for (const type of ["servers", "blockVolumes", "buckets"] as const) {
+      const items = args.fetchedData[type];
+      const method: SyncMethod | undefined = adapter[SYNC_METHODS[type]];
+      if (items === undefined || method === undefined) continue;
+      results[type] = await method(ctx, dock, items, args.window);
+    }
+    return results;
+  },
+});
+
+/** Deletes rows a complete listing no longer returns (ids from the chunk results). */
+export const deleteStaleResources = internalMutation({
+  args: {
+    dockId: v.id("docks"),
+    leaseId: v.string(),
+    resourceType: vSyncedType,
+    ids: v.array(v.string()),
+  },
+  returns: v.number(),
+  handler: async (ctx, args) => {
+    const dock = await leasedDock(ctx, args.dockId, args.leaseId);
+    return await deleteStaleRows(ctx, dock, args.resourceType, args.ids);
+  },
+});
+
+/** Records a sync's outcome on the dock, releases the lease and sets the next due time. */
+export const finishSync = internalMutation({
+  args: {
+    dockId: v.id("docks"),
+    leaseId: v.string(),
+    stats: vSyncStats,
+    fatalError: v.optional(v.string()),
+  },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const dock = await ctx.db.get("docks", args.dockId);
+    if (!holdsLease(dock, args.leaseId)) return null;
+    const now = Date.now();
+    const status = overallStatus(args.stats, args.fatalError);
+    const failures = status === "error" ? (dock.consecutiveFailures ?? 0) + 1 : 0;
+    await ctx.db.patch("docks", dock._id, {
+      syncState: "idle",
+      syncLeaseId: undefined,
+      lastSyncStatus: status,
+      lastSyncAt: now,
+      lastSyncError: summarizeErrors(args.stats, args.fatalError),
+      lastSyncStats: args.stats,
+      consecutiveFailures: failures,
+      nextSyncAt: now + nextSyncDelayMs(dock.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS, failures),
+    });
+    return null;
+  },
+});

@@ -1,0 +1,54 @@
+// Dock reads for the sync action (internal). Dashboard reads of docks live
+// with dock management; resource reads in ../resources/queries.ts.
+import { paginationOptsValidator } from "convex/server";
+import { v } from "convex/values";
+import { internalQuery } from "../_generated/server";
+import { vProvider, vSyncedType } from "../validators";
+import { holdsLease } from "./lease";
+
+/** The dock as the sync action needs it, or null when the lease moved on. */
+export const getDockForSync = internalQuery({
+  args: { dockId: v.id("docks"), leaseId: v.string() },
+  returns: v.union(
+    v.null(),
+    v.object({ provider: vProvider, encryptedApiKey: v.bytes(), name: v.string() }),
+  ),
+  handler: async (ctx, { dockId, leaseId }) => {
+    const dock = await ctx.db.get("docks", dockId);
+    if (!holdsLease(dock, leaseId)) return null;
+    return { provider: dock.provider, encryptedApiKey: dock.encryptedApiKey, name: dock.name };
+  },
+});
+
+/**
+ * A page of the dock's row keys of one type in (after, before): the stale
+ * scan for a key window that held more rows than one chunk reads.
+ */
+export const listDockKeys = internalQuery({
+  args: {
+    dockId: v.id("docks"),
+    resourceType: vSyncedType,
+    after: v.string(),
+    before: v.optional(v.string()),
+    paginationOpts: paginationOptsValidator,
+  },
+  returns: v.object({
+    page: v.array(v.object({ id: v.string(), key: v.string() })),
+    isDone: v.boolean(),
+    continueCursor: v.string(),
+  }),
+  handler: async (ctx, args) => {
+    const result = await ctx.db
+      .query(args.resourceType as "blockVolumes")
+      .withIndex("by_dock_resource", (q) => {
+        const lower = q.eq("dockId", args.dockId).gt("providerResourceId", args.after);
+        return args.before === undefined ? lower : lower.lt("providerResourceId", args.before);
+      })
+      .paginate(args.paginationOpts);
+    return {
+      page: result.page.map((r) => ({ id: r._id, key: r.providerResourceId })),
+      isDone: result.isDone,
+      continueCursor: result.continueCursor,
+    };
+  },
+});

@@ -1,0 +1,94 @@
+// Who is calling and what they may do. Identity comes only from ctx.auth
+// (keyed by tokenIdentifier); roles are checked here and nowhere else.
+import type { Doc, Id } from "../_generated/dataModel";
+import type { QueryCtx } from "../_generated/server";
+import { ROLES, type Role } from "../validators";
+import { fail } from "./errors";
+
+// What each role may do, cumulatively: viewers read, members also sync
+// docks, admins (and owners) also manage docks and members.
+export const CAPABILITIES = {
+  read: "viewer",
+  syncDock: "member",
+  manageDocks: "admin",
+  manageMembers: "admin",
+} as const satisfies Record<string, Role>;
+
+export function roleAtLeast(role: Role, minimum: Role): boolean {
+  return ROLES.indexOf(role) >= ROLES.indexOf(minimum);
+}
+
+/** The signed-in user's row, or null when not signed in or not yet stored. */
+export async function getCurrentUserOrNull(ctx: QueryCtx): Promise<Doc<"users"> | null> {
+  const identity = await ctx.auth.getUserIdentity();
+  if (identity === null) return null;
+  return await ctx.db
+    .query("users")
+    .withIndex("by_tokenIdentifier", (q) => q.eq("tokenIdentifier", identity.tokenIdentifier))
+    .unique();
+}
+
+/** The signed-in user's row; UNAUTHENTICATED when there is none. */
+export async function getCurrentUser(ctx: QueryCtx): Promise<Doc<"users">> {
+  const user = await getCurrentUserOrNull(ctx);
+  if (user === null) fail("UNAUTHENTICATED", "Sign in to continue.");
+  return user;
+}
+
+export async function getMembership(
+  ctx: QueryCtx,
+  orgId: Id<"organizations">,
+  userId: Id<"users">,
+): Promise<Doc<"memberships"> | null> {
+  return await ctx.db
+    .query("memberships")
+    .withIndex("by_org_user", (q) => q.eq("orgId", orgId).eq("userId", userId))
+    .unique();
+}
+
+/**
+ * The one access check for state-changing functions: the caller holds at
+ * least `minimum` in `orgId`. Throws UNAUTHENTICATED or FORBIDDEN; a caller
+ * outside the org learns nothing more than FORBIDDEN.
+ */
+export async function requireOrgRole(
+  ctx: QueryCtx,
+  orgId: Id<"organizations">,
+  minimum: Role,
+): Promise<{ user: Doc<"users">; membership: Doc<"memberships"> }> {
+  const user = await getCurrentUser(ctx);
+  const membership = await getMembership(ctx, orgId, user._id);
+  if (membership === null || !roleAtLeast(membership.role, minimum)) {
+    fail("FORBIDDEN", `This needs the ${minimum} role in the organization.`);
+  }
+  return { user, membership };
+}
+
+/**
+ * The access check for dashboard reads: the orgs whose rows the caller may
+ * see, limited to `orgId` when given. Throws UNAUTHENTICATED without an
+ * identity; answers [] (not an error) where the caller may see nothing, so a
+ * polling dashboard does not break when a membership is removed.
+ */
+export async function readableOrgIds(
+  ctx: QueryCtx,
+  orgId?: Id<"organizations">,
+): Promise<Id<"organizations">[]> {
+  const identity = await ctx.auth.getUserIdentity();
+  if (identity === null) fail("UNAUTHENTICATED", "Sign in to continue.");
+  // Signed in but never stored (no users row): a member of nothing.
+  const user = await getCurrentUserOrNull(ctx);
+  if (user === null) return [];
+  if (orgId !== undefined) {
+    const membership = await getMembership(ctx, orgId, user._id);
+    return membership !== null && roleAtLeast(membership.role, CAPABILITIES.read) ? [orgId] : [];
+  }
+  // A user belongs to few orgs; this range is small by nature.
+  const memberships = await ctx.db
+    .query("memberships")
+    .withIndex("by_userId", (q) => q.eq("userId", user._id))
+    .take(MAX_ORGS_PER_USER);
+  return memberships.map((m) => m.orgId);
+}
+
+export const MAX_ORGS_PER_USER = 100;

@@ -1,0 +1,20 @@
+// The closed set of expected-failure codes a client can branch on. Bugs and
+// broken invariants throw plain Error instead.
+import { ConvexError } from "convex/values";
+
+export type ErrorCode =
+  | "UNAUTHENTICATED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "INVALID_ARGUMENT"
+  | "ALREADY_SYNCING"
+  | "INVALID_CREDENTIALS"
+  | "CONFIGURATION"
+  // Internal: a sync whose lease was taken over or whose dock was deleted.
+  | "LEASE_LOST";
+
+export type ErrorData = { code: ErrorCode; message: string };
+
+export function fail(code: ErrorCode, message: string): never {
+  throw new ConvexError<ErrorData>({ code, message });
+}

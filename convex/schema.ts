@@ -1,0 +1,62 @@
+// The data model: tenancy (users, organizations, memberships), docks (connected
+// provider accounts) and the universal resource tables that syncs fill.
+// Field maps live in ./validators.ts so args and returns are derived from them.
+import { defineSchema, defineTable } from "convex/server";
+import {
+  bucketFields,
+  blockVolumeFields,
+  dockFields,
+  membershipFields,
+  organizationFields,
+  projectFields,
+  projectResourceFields,
+  resourceFields,
+  serverFields,
+  userFields,
+} from "./validators";
+
+// Every universal resource table has the same three indexes: dashboards read
+// by org, syncs and dock removal walk a dock, upserts find one provider item.
+function resourceTable<F extends typeof resourceFields>(fields: F) {
+  return (
+    defineTable(fields)
+      .index("by_orgId", ["orgId"])
+      // Named by the specification; lists a dock's rows in creation order,
+      // where by_dock_resource lists them by provider key.
+      // eslint-disable-next-line @convex-dev/no-duplicate-indexes
+      .index("by_dockId", ["dockId"])
+      .index("by_dock_resource", ["dockId", "providerResourceId"])
+  );
+}
+
+export default defineSchema({
+  // Written on first sign-in; never deleted by this module.
+  users: defineTable(userFields).index("by_tokenIdentifier", ["tokenIdentifier"]),
+  organizations: defineTable(organizationFields),
+  memberships: defineTable(membershipFields)
+    .index("by_userId", ["userId"])
+    // Members of an org in the order they joined.
+    // eslint-disable-next-line @convex-dev/no-duplicate-indexes
+    .index("by_orgId", ["orgId"])
+    .index("by_org_user", ["orgId", "userId"]),
+
+  // Written by dock management and by the sync flow (status fields only).
+  docks: defineTable(dockFields)
+    .index("by_orgId", ["orgId"])
+    .index("by_nextSyncAt", ["nextSyncAt"]),
+
+  projects: defineTable(projectFields).index("by_orgId", ["orgId"]),
+  // Links a resource row to a project; deleted together with the resource.
+  projectResources: defineTable(projectResourceFields)
+    .index("by_project", ["projectId"])
+    .index("by_resource", ["resourceTable", "resourceId"]),
+
+  // Universal resource tables: written and deleted only by the sync flow
+  // (rows with provisioningSource are never deleted by a sync).
+  servers: resourceTable(serverFields),
+  webServices: resourceTable(resourceFields),
+  domains: resourceTable(resourceFields),
+  databases: resourceTable(resourceFields),
+  blockVolumes: resourceTable(blockVolumeFields),
+  buckets: resourceTable(bucketFields),
+});

@@ -1,0 +1,197 @@
+// Validators defined once: the field maps feed `defineTable` in schema.ts and the
+// `args` / `returns` of every function, and `Infer` gives the TypeScript types.
+import { v, type Infer } from "convex/values";
+
+export const vProvider = v.union(
+  v.literal("vultr"),
+  v.literal("digitalocean"),
+  v.literal("linode"),
+);
+export type Provider = Infer<typeof vProvider>;
+export const PROVIDERS: readonly Provider[] = ["vultr", "digitalocean", "linode"];
+
+// Ordered from least to most privileged; auth.ts relies on this order.
+export const ROLES = ["viewer", "member", "admin", "owner"] as const;
+export const vRole = v.union(
+  v.literal("viewer"),
+  v.literal("member"),
+  v.literal("admin"),
+  v.literal("owner"),
+);
+export type Role = Infer<typeof vRole>;
+
+// The resource types a sync fills, in the order they are synced: servers first,
+// so block volumes can name the server they are attached to.
+export const SYNCED_TYPES = ["servers", "blockVolumes", "buckets"] as const;
+export const vSyncedType = v.union(
+  v.literal("servers"),
+  v.literal("blockVolumes"),
+  v.literal("buckets"),
+);
+export type SyncedType = Infer<typeof vSyncedType>;
+
+export const vResourceTable = v.union(
+  v.literal("servers"),
+  v.literal("webServices"),
+  v.literal("domains"),
+  v.literal("databases"),
+  v.literal("blockVolumes"),
+  v.literal("buckets"),
+);
+export type ResourceTable = Infer<typeof vResourceTable>;
+
+export const userFields = {
+  name: v.string(),
+  email: v.string(),
+  tokenIdentifier: v.string(),
+};
+
+export const organizationFields = {
+  name: v.string(),
+};
+
+export const membershipFields = {
+  orgId: v.id("organizations"),
+  userId: v.id("users"),
+  role: vRole,
+};
+
+// What one sync did to one resource type.
+export const vTypeSyncStats = v.object({
+  fetched: v.number(),
+  inserted: v.number(),
+  updated: v.number(),
+  deleted: v.number(),
+  unchanged: v.number(),
+  // Provider items that were malformed (no id, wrong-typed key fields).
+  skipped: v.number(),
+  // False when the listing failed or was partial: then nothing was deleted.
+  complete: v.boolean(),
+  error: v.optional(v.string()),
+});
+export type TypeSyncStats = Infer<typeof vTypeSyncStats>;
+
+export const vSyncStats = v.object({
+  servers: v.optional(vTypeSyncStats),
+  blockVolumes: v.optional(vTypeSyncStats),
+  buckets: v.optional(vTypeSyncStats),
+});
+export type SyncStats = Infer<typeof vSyncStats>;
+
+export const vSyncStatus = v.union(
+  v.literal("success"),
+  v.literal("partial"),
+  v.literal("error"),
+);
+export type SyncStatus = Infer<typeof vSyncStatus>;
+
+// A dock's sync status as the dashboard shows it; no key material.
+export const dockStatusFields = {
+  // "syncing" while a sync holds the lease (syncLeaseId, syncStartedAt).
+  syncState: v.union(v.literal("idle"), v.literal("syncing")),
+  syncStartedAt: v.optional(v.number()),
+  lastSyncStatus: v.optional(vSyncStatus),
+  lastSyncAt: v.optional(v.number()),
+  lastSyncError: v.optional(v.string()),
+  lastSyncStats: v.optional(vSyncStats),
+  // Scheduling for the cron: when this dock is next due, and how many syncs
+  // in a row failed (drives the backoff).
+  syncIntervalMs: v.optional(v.number()),
+  nextSyncAt: v.optional(v.number()),
+  consecutiveFailures: v.optional(v.number()),
+};
+
+export const dockFields = {
+  orgId: v.id("organizations"),
+  name: v.string(),
+  provider: vProvider,
+  // AES-256-GCM ciphertext of the provider API token (lib/encryption.ts).
+  encryptedApiKey: v.bytes(),
+  // Identifies the sync that holds the lease; only that sync may write.
+  syncLeaseId: v.optional(v.string()),
+  ...dockStatusFields,
+};
+
+export const projectFields = {
+  orgId: v.id("organizations"),
+  name: v.string(),
+};
+
+export const projectResourceFields = {
+  orgId: v.id("organizations"),
+  projectId: v.id("projects"),
+  resourceTable: vResourceTable,
+  resourceId: v.string(),
+};
+
+// Set when a resource was created through this control panel rather than
+// discovered by a sync; such rows are never deleted by a sync.
+export const provisioningFields = {
+  provisioningSource: v.optional(v.string()),
+  provisioningState: v.optional(v.string()),
+  provisionedAt: v.optional(v.number()),
+  provisionedBy: v.optional(v.id("users")),
+  provisioningError: v.optional(v.string()),
+};
+
+// The universal pattern: common fields, provider specifics in fullApiData.
+export const resourceFields = {
+  orgId: v.id("organizations"),
+  dockId: v.id("docks"),
+  provider: vProvider,
+  // The provider's own key for the item, unique within a dock.
+  providerResourceId: v.string(),
+  name: v.string(),
+  status: v.string(),
+  // The provider's item under its own name (block, volume, bucket, instance,
+  // droplet, linode), minus secrets.
+  fullApiData: v.record(v.string(), v.any()),
+  // Milliseconds since the epoch of the last sync that changed this row.
+  updatedAt: v.number(),
+  ...provisioningFields,
+};
+
+export const serverFields = {
+  ...resourceFields,
+  region: v.optional(v.string()),
+  publicIpv4: v.optional(v.string()),
+};
+
+export const blockVolumeFields = {
+  ...resourceFields,
+  sizeGb: v.number(),
+  region: v.string(),
+  attachedToInstance: v.optional(v.string()),
+  attachedToInstanceLabel: v.optional(v.string()),
+  mountId: v.optional(v.string()),
+  blockType: v.optional(v.string()),
+  filesystemType: v.optional(v.string()),
+};
+
+export const bucketFields = {
+  ...resourceFields,
+  region: v.string(),
+  // Linode's deprecated cluster id, kept for display; region is the key.
+  cluster: v.optional(v.string()),
+  hostname: v.optional(v.string()),
+  s3Endpoint: v.optional(v.string()),
+  sizeBytes: v.number(),
+  objectCount: v.number(),
+};
+
+// Rows as the dashboard queries return them.
+export const vServerDoc = v.object({
+  _id: v.id("servers"),
+  _creationTime: v.number(),
+  ...serverFields,
+});
+export const vBlockVolumeDoc = v.object({
+  _id: v.id("blockVolumes"),
+  _creationTime: v.number(),
+  ...blockVolumeFields,
+});
+export const vBucketDoc = v.object({
+  _id: v.id("buckets"),
+  _creationTime: v.number(),
+  ...bucketFields,
+});
