@@ -19,9 +19,17 @@ export default tseslint.config(
   },
   {
     rules: {
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
+      ],
       "no-console": ["error", { allow: ["warn", "error"] }],
     },
+  },
+  {
+    // Tests configure the environment the functions read through `env`.
+    files: ["convex/**/*.test.ts", "convex/test.setup.ts"],
+    rules: { "@convex-dev/no-process-env": "off" },
   },
   {
     // The command-line tools print their results.

@@ -85,18 +85,6 @@ export async function seedDock(
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits until the dock's sync has finished (lease released) and returns the dock. */
-export async function waitForSync(t: TestConvex, dockId: Id<"docks">): Promise<Doc<"docks">> {
-  for (let i = 0; i < 6000; i++) {
-    await t.finishInProgressScheduledFunctions();
-    const dock = await t.run((ctx) => ctx.db.get("docks", dockId));
-    if (dock === null) throw new Error("the dock was deleted");
-    if (dock.syncState === "idle" && dock.lastSyncAt !== undefined) return dock;
-    await sleep(5);
-  }
-  throw new Error("the sync did not finish");
-}
-
 type SignedIn = ReturnType<TestConvex["withIdentity"]>;
 
 /** Presses "sync dock" as `as` and waits for the sync to finish. */
@@ -123,7 +111,7 @@ export async function rowsOf<T extends "servers" | "blockVolumes" | "buckets">(
       .query(table as "blockVolumes")
       .withIndex("by_dockId", (q) => q.eq("dockId", dockId))
       .collect(),
-  )) as Doc<T>[];
+  )) as unknown as Doc<T>[];
 }
 
 export type { EmulatedProvider };

@@ -1,0 +1,60 @@
+import { describe, expect, test } from "vitest";
+import blocksSample from "../../../../docks/vultr/getBlocks.json";
+import instancesSample from "../../../../docks/vultr/getInstances.json";
+import { parseVultrBlock, parseVultrInstance } from "./adapter";
+
+describe("Vultr mapping", () => {
+  test("a block maps to the specification's blockVolumes fields, with the item under fullApiData.block", () => {
+    const block = blocksSample.blocks[0];
+    const parsed = parseVultrBlock(block);
+    expect(parsed).toEqual({
+      ok: true,
+      fields: {
+        providerResourceId: block.id,
+        name: block.label,
+        sizeGb: block.size_gb,
+        region: block.region,
+        status: block.status,
+        attachedToInstance: block.attached_to_instance,
+        attachedToInstanceLabel: block.attached_to_instance_label,
+        mountId: block.mount_id,
+        blockType: block.block_type,
+        filesystemType: undefined,
+        fullApiData: { block },
+      },
+    });
+  });
+
+  test("a detached block (empty attachment strings) has no attachment", () => {
+    const detached = blocksSample.blocks.find((b) => b.attached_to_instance === "")!;
+    const parsed = parseVultrBlock(detached);
+    expect(parsed.ok && parsed.fields.attachedToInstance).toBeUndefined();
+    expect(parsed.ok && parsed.fields.attachedToInstanceLabel).toBeUndefined();
+  });
+
+  test("a block without a label is named by its id", () => {
+    const parsed = parseVultrBlock({ ...blocksSample.blocks[0], label: "" });
+    expect(parsed.ok && parsed.fields.name).toBe(blocksSample.blocks[0].id);
+  });
+
+  test.each([
+    ["no id", { id: undefined }, /id is missing/],
+    ["a numeric id", { id: 42 }, /id is a number/],
+    ["size as a string", { size_gb: "50" }, /size_gb is a string/],
+    ["no region", { region: null }, /region is null/],
+  ])("a block with %s is skipped with the reason", (_label, change, reason) => {
+    const parsed = parseVultrBlock({ ...blocksSample.blocks[0], ...change });
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.reason).toMatch(reason);
+  });
+
+  test("an instance's root password and console URL are never kept", () => {
+    const instance = instancesSample.instances[0];
+    const parsed = parseVultrInstance({ ...instance, default_password: "hunter2!", kvm: "https://console/?token=x" });
+    expect(parsed.ok).toBe(true);
+    const stored = JSON.stringify(parsed.ok && parsed.fields);
+    expect(stored).not.toContain("hunter2!");
+    expect(stored).not.toContain("default_password");
+    expect(stored).not.toContain("token=x");
+  });
+});

@@ -1,0 +1,91 @@
+// The chunked write path at sizes that span several chunks and key windows,
+// with Convex's transaction limits enforced.
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { applyChanges, generateAccount } from "../../docks/emulator/accounts";
+import { startEmulator, type Emulator } from "../../docks/emulator/server";
+import { newTest, rowsOf, seedDock, seedMember, seedOrg, syncNow, useEmulator } from "../test.setup";
+import { CHUNK_MAX_ITEMS } from "./syncFlow";
+import { WINDOW_READ_LIMIT, diffRow, sameValue } from "./sync";
+
+let emulator: Emulator;
+beforeEach(async () => {
+  emulator = await startEmulator();
+  useEmulator(emulator);
+});
+afterEach(async () => {
+  await emulator.close();
+});
+
+async function limitedDock(count: number) {
+  const account = generateAccount("vultr", { seed: 31, servers: 10, volumes: count, token: "scale-token" });
+  emulator.setAccount("vultr", account);
+  const t = newTest({ limits: true });
+  const orgId = await seedOrg(t);
+  const { as } = await seedMember(t, orgId, "member");
+  const dockId = await seedDock(t, orgId, "vultr", account.token);
+  return { t, as, dockId, account };
+}
+
+describe("chunked sync", () => {
+  test("a listing of several chunks lands whole, and an unchanged re-sync writes nothing", async () => {
+    const count = CHUNK_MAX_ITEMS * 2 + 345;
+    const { t, as, dockId } = await limitedDock(count);
+    const first = await syncNow(t, as, dockId);
+    expect(first.lastSyncStats?.blockVolumes).toMatchObject({ fetched: count, inserted: count });
+    const rows = await rowsOf(t, "blockVolumes", dockId);
+    expect(new Set(rows.map((r) => r.providerResourceId)).size).toBe(count);
+
+    const again = await syncNow(t, as, dockId);
+    expect(again.lastSyncStats?.blockVolumes).toMatchObject({
+      inserted: 0,
+      updated: 0,
+      deleted: 0,
+      unchanged: count,
+    });
+    const after = await rowsOf(t, "blockVolumes", dockId);
+    expect(after.map((r) => r.updatedAt)).toEqual(rows.map((r) => r.updatedAt));
+  });
+
+  test("adds, removals and resizes spread over every chunk are each applied once", async () => {
+    const count = CHUNK_MAX_ITEMS * 3;
+    const { t, as, dockId, account } = await limitedDock(count);
+    await syncNow(t, as, dockId);
+    emulator.setAccount("vultr", applyChanges("vultr", account, { seed: 5, add: 40, remove: 300, resize: 25 }));
+    const dock = await syncNow(t, as, dockId);
+    expect(dock.lastSyncStats?.blockVolumes).toMatchObject({
+      inserted: 40,
+      deleted: 300,
+      updated: 25,
+      unchanged: count - 300 - 25,
+      complete: true,
+    });
+    const rows = await rowsOf(t, "blockVolumes", dockId);
+    const expected = emulator.accounts.vultr.volumes.map((v) => v.id).sort();
+    expect(rows.map((r) => r.providerResourceId).sort()).toEqual(expected);
+  });
+
+  test("more stale rows than one window reads are all removed when the listing empties", async () => {
+    const count = WINDOW_READ_LIMIT + 700;
+    const { t, as, dockId, account } = await limitedDock(count);
+    await syncNow(t, as, dockId);
+    emulator.setAccount("vultr", { ...account, volumes: [] });
+    const dock = await syncNow(t, as, dockId);
+    expect(dock.lastSyncStats?.blockVolumes).toMatchObject({ deleted: count, complete: true });
+    expect(await rowsOf(t, "blockVolumes", dockId)).toEqual([]);
+  });
+});
+
+describe("row comparison", () => {
+  test("values compare by content, and absent equals undefined", () => {
+    expect(sameValue({ a: [1, { b: "x" }] }, { a: [1, { b: "x" }] })).toBe(true);
+    expect(sameValue({ a: 1, b: undefined }, { a: 1 })).toBe(true);
+    expect(sameValue({ a: [1, 2] }, { a: [2, 1] })).toBe(false);
+    expect(sameValue({ a: 1 }, { a: "1" })).toBe(false);
+  });
+
+  test("a field the provider stopped sending is cleared, provisioning fields are left alone", () => {
+    const existing = { name: "v", attachedToInstance: "i-1", provisioningSource: "dashboard", updatedAt: 1 };
+    expect(diffRow(existing, { name: "v" })).toEqual({ attachedToInstance: undefined });
+    expect(diffRow(existing, { name: "v", attachedToInstance: "i-1" })).toBeNull();
+  });
+});

@@ -1,0 +1,356 @@
+// End-to-end sync through the real fetch path: "sync dock" -> action ->
+// provider emulator over HTTP -> internal mutations -> tables -> queries.
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { applyChanges, generateAccount } from "../../docks/emulator/accounts";
+import { startEmulator, type Emulator } from "../../docks/emulator/server";
+import { api } from "../_generated/api";
+import type { Id } from "../_generated/dataModel";
+import {
+  newTest,
+  rowsOf,
+  seedDock,
+  seedMember,
+  seedOrg,
+  syncNow,
+  useEmulator,
+  type TestConvex,
+} from "../test.setup";
+import type { Provider } from "../validators";
+
+let emulator: Emulator;
+
+beforeEach(async () => {
+  emulator = await startEmulator();
+  useEmulator(emulator);
+});
+
+afterEach(async () => {
+  await emulator.close();
+});
+
+// The table each provider's storage lands in, and the emulator path it is listed from.
+const STORAGE = {
+  vultr: { table: "blockVolumes", path: "/v2/blocks", serversPath: "/v2/instances" },
+  digitalocean: { table: "blockVolumes", path: "/v2/volumes", serversPath: "/v2/droplets" },
+  linode: { table: "buckets", path: "/v4/object-storage/buckets", serversPath: "/v4/linode/instances" },
+} as const;
+
+function storageOf(provider: Provider) {
+  const account = emulator.accounts[provider];
+  return provider === "linode" ? account.buckets : account.volumes;
+}
+
+function setStorage(provider: Provider, items: Record<string, unknown>[]) {
+  const account = emulator.accounts[provider];
+  emulator.setAccount(
+    provider,
+    provider === "linode" ? { ...account, buckets: items } : { ...account, volumes: items },
+  );
+}
+
+async function dockFor(provider: Provider, t: TestConvex = newTest()) {
+  const orgId = await seedOrg(t);
+  const { as } = await seedMember(t, orgId, "member");
+  const dockId = await seedDock(t, orgId, provider, emulator.accounts[provider].token);
+  return { t, orgId, as, dockId };
+}
+
+async function storageRows(t: TestConvex, provider: Provider, dockId: Id<"docks">) {
+  return await rowsOf(t, STORAGE[provider].table, dockId);
+}
+
+describe.each(["vultr", "digitalocean", "linode"] as const)("syncing a %s dock", (provider) => {
+  test("brings every server and storage item in, with the provider item in fullApiData", async () => {
+    const { t, as, dockId } = await dockFor(provider);
+    const dock = await syncNow(t, as, dockId);
+    expect(dock.lastSyncStatus).toBe("success");
+    expect(dock.lastSyncError).toBeUndefined();
+
+    const rows = await storageRows(t, provider, dockId);
+    expect(rows.length).toBe(storageOf(provider).length);
+    expect(rows.length).toBeGreaterThan(0);
+    const servers = await rowsOf(t, "servers", dockId);
+    expect(servers.length).toBe(emulator.accounts[provider].servers.length);
+
+    const dataKey = { vultr: "block", digitalocean: "volume", linode: "bucket" }[provider];
+    for (const row of rows) {
+      expect(row.provider).toBe(provider);
+      expect(row.fullApiData[dataKey]).toBeDefined();
+    }
+    const stats = dock.lastSyncStats?.[STORAGE[provider].table];
+    expect(stats).toMatchObject({ fetched: rows.length, inserted: rows.length, deleted: 0, complete: true });
+
+    const listed =
+      provider === "linode"
+        ? await as.query(api.resources.queries.listBuckets, {})
+        : await as.query(api.resources.queries.listBlockVolumes, {});
+    expect(listed.length).toBe(rows.length);
+  });
+
+  test("a second sync creates no duplicates and writes nothing when nothing changed", async () => {
+    const { t, as, dockId } = await dockFor(provider);
+    await syncNow(t, as, dockId);
+    const first = await storageRows(t, provider, dockId);
+    const dock = await syncNow(t, as, dockId);
+    const second = await storageRows(t, provider, dockId);
+    expect(second.length).toBe(first.length);
+    // Same documents, untouched: same ids and the same updatedAt.
+    expect(second.map((r) => [r._id, r.updatedAt])).toEqual(first.map((r) => [r._id, r.updatedAt]));
+    expect(dock.lastSyncStats?.[STORAGE[provider].table]).toMatchObject({
+      inserted: 0,
+      updated: 0,
+      deleted: 0,
+      unchanged: first.length,
+    });
+  });
+
+  test("an item deleted at the provider is gone after the next sync, with its project links", async () => {
+    const { t, orgId, as, dockId } = await dockFor(provider);
+    await syncNow(t, as, dockId);
+    const before = await storageRows(t, provider, dockId);
+    const gone = before[0];
+    await t.run(async (ctx) => {
+      const projectId = await ctx.db.insert("projects", { orgId, name: "web" });
+      await ctx.db.insert("projectResources", {
+        orgId,
+        projectId,
+        resourceTable: STORAGE[provider].table,
+        resourceId: gone._id,
+      });
+    });
+    setStorage(
+      provider,
+      storageOf(provider).filter((_, i) => {
+        const parsedKey = before.find((r) => r._id === gone._id)!.providerResourceId;
+        const item = storageOf(provider)[i] as Record<string, unknown>;
+        const key = provider === "linode" ? `${item.region}/${item.label}` : item.id;
+        return key !== parsedKey;
+      }),
+    );
+    const dock = await syncNow(t, as, dockId);
+    const after = await storageRows(t, provider, dockId);
+    expect(after.length).toBe(before.length - 1);
+    expect(after.find((r) => r._id === gone._id)).toBeUndefined();
+    expect(dock.lastSyncStats?.[STORAGE[provider].table]?.deleted).toBe(1);
+    const links = await t.run((ctx) => ctx.db.query("projectResources").collect());
+    expect(links).toEqual([]);
+  });
+
+  test("every item is removed when the provider's list becomes empty", async () => {
+    const { t, as, dockId } = await dockFor(provider);
+    await syncNow(t, as, dockId);
+    expect((await storageRows(t, provider, dockId)).length).toBeGreaterThan(0);
+    setStorage(provider, []);
+    const dock = await syncNow(t, as, dockId);
+    expect(dock.lastSyncStatus).toBe("success");
+    expect(await storageRows(t, provider, dockId)).toEqual([]);
+  });
+
+  test("a persistent 500 on the storage listing keeps existing rows and records the error, while servers still sync", async () => {
+    const { t, as, dockId } = await dockFor(provider);
+    await syncNow(t, as, dockId);
+    const before = await storageRows(t, provider, dockId);
+    setStorage(provider, []);
+    // A new server appears; the storage listing fails on every attempt.
+    const account = emulator.accounts[provider];
+    const extra = generateAccount(provider, { seed: 99, servers: 1, volumes: 0, buckets: 0 }).servers[0];
+    emulator.setAccount(provider, { ...emulator.accounts[provider], servers: [...account.servers, extra] });
+    emulator.addFault({ provider, path: STORAGE[provider].path, kind: "500", times: Infinity });
+
+    const dock = await syncNow(t, as, dockId);
+    expect(dock.lastSyncStatus).toBe("partial");
+    expect(dock.lastSyncError).toMatch(/HTTP 500/);
+    expect(await storageRows(t, provider, dockId)).toEqual(before);
+    expect((await rowsOf(t, "servers", dockId)).length).toBe(account.servers.length + 1);
+    expect(dock.lastSyncStats?.servers?.complete).toBe(true);
+  });
+
+  test("a malformed item is skipped and counted, the rest land, and nothing is deleted", async () => {
+    const { t, as, dockId } = await dockFor(provider);
+    await syncNow(t, as, dockId);
+    const before = await storageRows(t, provider, dockId);
+    emulator.addFault({ provider, path: STORAGE[provider].path, kind: "missing-id", times: Infinity });
+    const dock = await syncNow(t, as, dockId);
+    const stats = dock.lastSyncStats?.[STORAGE[provider].table];
+    expect(stats).toMatchObject({ skipped: 1, deleted: 0, complete: false });
+    expect(dock.lastSyncStatus).toBe("partial");
+    expect(dock.lastSyncError).toMatch(/malformed/);
+    // The item that came without its id keeps its row.
+    expect((await storageRows(t, provider, dockId)).length).toBe(before.length);
+  });
+});
+
+describe("paging", () => {
+  test("450 DigitalOcean volumes over 3 pages all land, in 3 requests", async () => {
+    emulator.setAccount(
+      "digitalocean",
+      generateAccount("digitalocean", { seed: 7, servers: 5, volumes: 450, token: "do-token" }),
+    );
+    const { t, as, dockId } = await dockFor("digitalocean");
+    await syncNow(t, as, dockId);
+    expect((await rowsOf(t, "blockVolumes", dockId)).length).toBe(450);
+    const pages = emulator.requests.filter((r) => r.path === "/v2/volumes");
+    expect(pages.map((r) => [r.query.page, r.query.per_page]).sort()).toEqual([
+      ["1", "200"],
+      ["2", "200"],
+      ["3", "200"],
+    ]);
+  });
+
+  test("Vultr's cursor is followed to the end at 500 per page", async () => {
+    emulator.setAccount("vultr", generateAccount("vultr", { seed: 8, servers: 3, volumes: 1201, token: "v-token" }));
+    const { t, as, dockId } = await dockFor("vultr");
+    await syncNow(t, as, dockId);
+    expect((await rowsOf(t, "blockVolumes", dockId)).length).toBe(1201);
+    const pages = emulator.requests.filter((r) => r.path === "/v2/blocks");
+    expect(pages.length).toBe(3);
+    expect(pages.every((r) => r.query.per_page === "500")).toBe(true);
+    expect(pages[0].query.cursor).toBeUndefined();
+    expect(pages[1].query.cursor).toBeTruthy();
+  });
+
+  test("Linode buckets are read 500 a page and every page is fetched", async () => {
+    emulator.setAccount("linode", generateAccount("linode", { seed: 9, servers: 2, buckets: 1100, token: "l-token" }));
+    const { t, as, dockId } = await dockFor("linode");
+    await syncNow(t, as, dockId);
+    expect((await rowsOf(t, "buckets", dockId)).length).toBe(1100);
+    const pages = emulator.requests.filter((r) => r.path === "/v4/object-storage/buckets");
+    expect(pages.map((r) => r.query.page).sort()).toEqual(["1", "2", "3"]);
+    expect(pages.every((r) => r.query.page_size === "500")).toBe(true);
+  });
+});
+
+describe("field behaviour across syncs", () => {
+  test("two Linode buckets with one label in two regions are both kept", async () => {
+    const { t, as, dockId } = await dockFor("linode");
+    const base = emulator.accounts.linode.buckets[0];
+    setStorage("linode", [
+      { ...base, label: "assets", region: "us-ord", cluster: "us-ord-1" },
+      { ...base, label: "assets", region: "fr-par", cluster: "fr-par-1" },
+    ]);
+    await syncNow(t, as, dockId);
+    const rows = await rowsOf(t, "buckets", dockId);
+    expect(rows.map((r) => [r.name, r.region, r.providerResourceId]).sort()).toEqual([
+      ["assets", "fr-par", "fr-par/assets"],
+      ["assets", "us-ord", "us-ord/assets"],
+    ]);
+  });
+
+  test.each(["vultr", "digitalocean"] as const)(
+    "a %s volume detached at the provider loses its attachment",
+    async (provider) => {
+      const { t, as, dockId } = await dockFor(provider);
+      await syncNow(t, as, dockId);
+      const attached = (await rowsOf(t, "blockVolumes", dockId)).filter((r) => r.attachedToInstance);
+      expect(attached.length).toBeGreaterThan(0);
+      emulator.setAccount(provider, applyChanges(provider, emulator.accounts[provider], { seed: 1, detach: 100 }));
+      await syncNow(t, as, dockId);
+      const rows = await rowsOf(t, "blockVolumes", dockId);
+      for (const row of rows) {
+        expect(row.attachedToInstance).toBeUndefined();
+        expect(row.attachedToInstanceLabel).toBeUndefined();
+      }
+    },
+  );
+
+  test("a DigitalOcean volume is labelled with the name of the droplet it is attached to", async () => {
+    const { t, as, dockId } = await dockFor("digitalocean");
+    await syncNow(t, as, dockId);
+    const servers = await rowsOf(t, "servers", dockId);
+    const attached = (await rowsOf(t, "blockVolumes", dockId)).filter((r) => r.attachedToInstance);
+    expect(attached.length).toBeGreaterThan(0);
+    for (const volume of attached) {
+      const droplet = servers.find((s) => s.providerResourceId === volume.attachedToInstance);
+      expect(volume.attachedToInstanceLabel).toBe(droplet?.name);
+      expect(volume.attachedToInstanceLabel).toBeTruthy();
+    }
+  });
+
+  test("a resized volume is updated in place", async () => {
+    const { t, as, dockId } = await dockFor("vultr");
+    await syncNow(t, as, dockId);
+    const before = await rowsOf(t, "blockVolumes", dockId);
+    emulator.setAccount("vultr", applyChanges("vultr", emulator.accounts.vultr, { seed: 2, resize: 1 }));
+    const dock = await syncNow(t, as, dockId);
+    const after = await rowsOf(t, "blockVolumes", dockId);
+    const changed = after.filter((r) => before.find((b) => b._id === r._id)!.sizeGb !== r.sizeGb);
+    expect(changed.length).toBe(1);
+    expect(dock.lastSyncStats?.blockVolumes).toMatchObject({ updated: 1, inserted: 0, deleted: 0 });
+  });
+
+  test("a row created through the panel (provisioningSource) survives a sync that does not list it", async () => {
+    const { t, orgId, as, dockId } = await dockFor("vultr");
+    const provisioned = await t.run((ctx) =>
+      ctx.db.insert("blockVolumes", {
+        orgId,
+        dockId,
+        provider: "vultr",
+        providerResourceId: "being-created",
+        name: "new-volume",
+        status: "pending",
+        sizeGb: 10,
+        region: "ewr",
+        fullApiData: {},
+        updatedAt: 0,
+        provisioningSource: "dashboard",
+        provisioningState: "creating",
+      }),
+    );
+    await syncNow(t, as, dockId);
+    expect(await t.run((ctx) => ctx.db.get("blockVolumes", provisioned))).not.toBeNull();
+  });
+});
+
+describe("who may sync", () => {
+  test("a viewer cannot sync, and nothing is scheduled", async () => {
+    const { t, orgId, dockId } = await dockFor("vultr");
+    const { as: viewer } = await seedMember(t, orgId, "viewer");
+    await expect(viewer.mutation(api.docks.mutations.syncDock, { dockId })).rejects.toThrow(/FORBIDDEN/);
+    const scheduled = await t.run((ctx) => ctx.db.system.query("_scheduled_functions").collect());
+    expect(scheduled).toEqual([]);
+    const dock = await t.run((ctx) => ctx.db.get("docks", dockId));
+    expect(dock?.syncState).toBe("idle");
+  });
+
+  test("a user of another org cannot sync the dock", async () => {
+    const { t, dockId } = await dockFor("vultr");
+    const otherOrg = await seedOrg(t, "Other");
+    const { as: outsider } = await seedMember(t, otherOrg, "owner");
+    await expect(outsider.mutation(api.docks.mutations.syncDock, { dockId })).rejects.toThrow(/FORBIDDEN/);
+    expect(await t.run((ctx) => ctx.db.system.query("_scheduled_functions").collect())).toEqual([]);
+  });
+
+  test("without an identity syncing is refused", async () => {
+    const { t, dockId } = await dockFor("vultr");
+    await expect(t.mutation(api.docks.mutations.syncDock, { dockId })).rejects.toThrow(/UNAUTHENTICATED/);
+  });
+});
+
+describe("the API key", () => {
+  test("appears in no query result, scheduled function argument or stored error", async () => {
+    const token = emulator.accounts.digitalocean.token;
+    const { t, as, dockId } = await dockFor("digitalocean");
+    await syncNow(t, as, dockId);
+    // A failing sync too: 401 answers and errors must not carry the token.
+    emulator.addFault({ provider: "digitalocean", path: "/v2/volumes", kind: "401", times: Infinity });
+    const dock = await syncNow(t, as, dockId);
+    expect(dock.lastSyncError).toMatch(/401/);
+
+    const everything = JSON.stringify(
+      await t.run(async (ctx) => ({
+        docks: (await ctx.db.query("docks").collect()).map(({ encryptedApiKey: _k, ...rest }) => rest),
+        volumes: await ctx.db.query("blockVolumes").collect(),
+        servers: await ctx.db.query("servers").collect(),
+        scheduled: await ctx.db.system.query("_scheduled_functions").collect(),
+      })),
+    );
+    expect(everything).not.toContain(token);
+    const results = JSON.stringify([
+      await as.query(api.resources.queries.listBlockVolumes, {}),
+      await as.query(api.resources.queries.listServers, {}),
+    ]);
+    expect(results).not.toContain(token);
+    const storedKey = await t.run(async (ctx) => (await ctx.db.get("docks", dockId))!.encryptedApiKey);
+    expect(new TextDecoder("latin1").decode(storedKey)).not.toContain(token);
+  });
+});
