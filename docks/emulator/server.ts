@@ -1,0 +1,635 @@
+// HTTP emulator of the Vultr, DigitalOcean and Linode list endpoints on 127.0.0.1: real envelopes,
+// paging, auth errors, rate limits and injectable faults, for tests, the benchmark and the demo.
+import { Buffer } from "node:buffer";
+import http from "node:http";
+import type { Socket } from "node:net";
+import { clearTimeout, setTimeout } from "node:timers";
+import { defaultAccounts, PROVIDERS, type Provider, type ProviderAccount } from "./accounts";
+
+export type { Provider, ProviderAccount } from "./accounts";
+
+export type FaultKind = "429" | "500" | "503" | "401" | "timeout" | "malformed" | "missing-id";
+
+export interface Fault {
+  provider: Provider;
+  /** Provider-relative path without query, e.g. "/v2/volumes". */
+  path: string;
+  /** 1-based page (DigitalOcean/Linode `page`; Vultr: offset / per_page + 1). Default: any page. */
+  page?: number;
+  kind: FaultKind;
+  /** Matching requests it hits; default 1, Infinity for a persistent fault. */
+  times?: number;
+  /** Retry-After for "429"; default 1. */
+  retryAfterSeconds?: number;
+  /** Stall for "timeout" before answering normally; default 30_000. */
+  delayMs?: number;
+}
+
+export interface RequestRecord {
+  provider: Provider;
+  method: string;
+  /** Provider-relative path, e.g. "/v2/blocks". */
+  path: string;
+  query: Record<string, string>;
+  /** 0 while the answer is pending, and for requests dropped before an answer (client gone, close()). */
+  status: number;
+  /** Arrival time, epoch ms. */
+  at: number;
+}
+
+export interface Emulator {
+  baseUrls: Record<Provider, string>;
+  port: number;
+  /** Live: replacing an entry (or calling setAccount) changes what the next request sees. */
+  accounts: Record<Provider, ProviderAccount>;
+  setAccount(provider: Provider, account: ProviderAccount): void;
+  addFault(fault: Fault): void;
+  clearFaults(): void;
+  /** Every request served, in arrival order. */
+  requests: RequestRecord[];
+  countRequests(filter?: { provider?: Provider; path?: string; status?: number }): number;
+  resetRequests(): void;
+  /** Closes every socket, stalled ones included. */
+  close(): Promise<void>;
+}
+
+export interface RateLimitConfig {
+  limit: number;
+  windowMs: number;
+}
+
+export interface EmulatorOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Providers left out get their default account. */
+  accounts?: Partial<Record<Provider, ProviderAccount>>;
+  /** Delay added before every answer. */
+  latencyMs?: number;
+  /** Enforced fixed window per provider; off unless given. */
+  rateLimit?: Partial<Record<Provider, RateLimitConfig>>;
+}
+
+interface Answer {
+  status: number;
+  body: unknown;
+  /** Sent instead of JSON.stringify(body) (the "malformed" fault). */
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
+type Query = Record<string, string>;
+
+// ---------------------------------------------------------------------------
+// Provider dialects: error bodies, paging and envelopes
+
+const VULTR_MESSAGES: Record<number, string> = {
+  400: "Invalid request.",
+  401: "Invalid or missing API token.",
+  404: "Not found.",
+  405: "Method not allowed.",
+  429: "Rate limit reached - please try your request again later.",
+  500: "Internal server error, please try again later.",
+  503: "Service temporarily unavailable, please try again later.",
+};
+
+const DO_ERRORS: Record<number, { id: string; message: string }> = {
+  400: { id: "bad_request", message: "The request was invalid." },
+  401: { id: "unauthorized", message: "Unable to authenticate you." },
+  404: { id: "not_found", message: "The resource you requested could not be found." },
+  405: { id: "method_not_allowed", message: "Method not allowed for this resource." },
+  429: { id: "too_many_requests", message: "API rate limit exceeded." },
+  500: { id: "server_error", message: "Server was unable to give you a response." },
+  503: { id: "service_unavailable", message: "The service is temporarily unavailable. Please try again." },
+};
+
+const LINODE_REASONS: Record<number, string> = {
+  400: "Invalid request",
+  401: "Invalid Token",
+  404: "Not found",
+  405: "Method Not Allowed",
+  429: "Too many requests",
+  500: "Please try again",
+  503: "Service Unavailable",
+};
+
+function errorAnswer(provider: Provider, status: number, detail?: { message?: string; field?: string }): Answer {
+  switch (provider) {
+    case "vultr":
+      return { status, body: { error: detail?.message ?? VULTR_MESSAGES[status] ?? "Error.", status } };
+    case "digitalocean": {
+      const known = DO_ERRORS[status] ?? { id: "server_error", message: "Unexpected error." };
+      return { status, body: { id: known.id, message: detail?.message ?? known.message } };
+    }
+    case "linode": {
+      const reason = detail?.message ?? LINODE_REASONS[status] ?? "Error";
+      return { status, body: { errors: [detail?.field ? { reason, field: detail.field } : { reason }] } };
+    }
+  }
+}
+
+interface ListRoute {
+  kind: "list";
+  /** Envelope key for Vultr/DigitalOcean (Linode always uses "data"). */
+  key: string;
+  items: (account: ProviderAccount) => Record<string, unknown>[];
+  /** Field the "missing-id" fault removes. */
+  idField: string;
+}
+
+interface SingleRoute {
+  kind: "single";
+  body: (account: ProviderAccount) => unknown;
+}
+
+type Route = ListRoute | SingleRoute;
+
+/** Where a list request starts and how many items it takes; `page` is the 1-based ordinal. */
+interface Window {
+  offset: number;
+  size: number;
+  page: number;
+}
+
+interface Dialect {
+  routes: Record<string, Route>;
+  /** Parses paging parameters, or answers 400. */
+  paging(query: Query): Window | Answer;
+  envelope(route: ListRoute, items: Record<string, unknown>[], total: number, window: Window, self: SelfLink): unknown;
+}
+
+interface SelfLink {
+  origin: string;
+  path: string;
+  query: Query;
+}
+
+function tokenHash(token: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < token.length; i++) h = Math.imul(h ^ token.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+function stableUuid(token: string, salt: string): string {
+  const a = tokenHash(token + salt).toString(16).padStart(8, "0");
+  const b = tokenHash(salt + token).toString(16).padStart(8, "0");
+  const c = tokenHash(`${salt}/${token}/c`).toString(16).padStart(8, "0");
+  const d = tokenHash(`${token}/${salt}/d`).toString(16).padStart(8, "0");
+  return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-a${c.slice(1, 4)}-${c.slice(4, 8)}${d}`;
+}
+
+function positiveInt(raw: string | undefined): number | undefined {
+  if (raw === undefined || !/^\d+$/.test(raw)) return undefined;
+  const n = Number(raw);
+  return n >= 1 && Number.isSafeInteger(n) ? n : undefined;
+}
+
+const VULTR_CURSOR = /^(next|prev)__(\d+)$/;
+
+function vultrCursor(direction: "next" | "prev", offset: number): string {
+  return Buffer.from(`${direction}__${offset}`, "utf8").toString("base64");
+}
+
+const vultr: Dialect = {
+  routes: {
+    "/v2/instances": { kind: "list", key: "instances", items: (a) => a.servers, idField: "id" },
+    "/v2/blocks": { kind: "list", key: "blocks", items: (a) => a.volumes, idField: "id" },
+    "/v2/account": {
+      kind: "single",
+      body: (a) => {
+        let pending = 0;
+        for (const v of a.volumes) pending += typeof v.pending_charges === "number" ? v.pending_charges : 0;
+        return {
+          account: {
+            name: "Emulated Storage Team",
+            email: "storage-team@example.test",
+            acls: [],
+            balance: -25,
+            pending_charges: Math.round(pending * 100) / 100,
+            last_payment_date: "2025-10-01T09:15:00+00:00",
+            last_payment_amount: -25,
+          },
+        };
+      },
+    },
+  },
+  paging(query) {
+    const requested = positiveInt(query.per_page) ?? 100;
+    const size = Math.min(requested, 500);
+    let offset = 0;
+    if (query.cursor !== undefined && query.cursor !== "") {
+      const match = VULTR_CURSOR.exec(Buffer.from(query.cursor, "base64").toString("utf8"));
+      if (!match) return errorAnswer("vultr", 400, { message: "Invalid cursor." });
+      offset = Number(match[2]);
+    }
+    return { offset, size, page: Math.floor(offset / size) + 1 };
+  },
+  envelope(route, items, total, w) {
+    const nextOffset = w.offset + w.size;
+    return {
+      [route.key]: items,
+      meta: {
+        total,
+        links: {
+          next: nextOffset < total ? vultrCursor("next", nextOffset) : "",
+          prev: w.offset > 0 ? vultrCursor("prev", Math.max(0, w.offset - w.size)) : "",
+        },
+      },
+    };
+  },
+};
+
+const digitalocean: Dialect = {
+  routes: {
+    "/v2/droplets": { kind: "list", key: "droplets", items: (a) => a.servers, idField: "id" },
+    "/v2/volumes": { kind: "list", key: "volumes", items: (a) => a.volumes, idField: "id" },
+    "/v2/account": {
+      kind: "single",
+      body: (a) => ({
+        account: {
+          droplet_limit: 25,
+          floating_ip_limit: 3,
+          volume_limit: Math.max(100, a.volumes.length),
+          email: "storage-team@example.test",
+          uuid: stableUuid(a.token, "account"),
+          email_verified: true,
+          status: "active",
+          status_message: "",
+          team: { uuid: stableUuid(a.token, "team"), name: "Storage Team" },
+        },
+      }),
+    },
+  },
+  paging(query) {
+    const page = positiveInt(query.page) ?? 1;
+    const size = Math.min(positiveInt(query.per_page) ?? 20, 200);
+    return { offset: (page - 1) * size, size, page };
+  },
+  envelope(route, items, total, w, self) {
+    const last = Math.max(1, Math.ceil(total / w.size));
+    const link = (page: number) => {
+      const params = new URLSearchParams();
+      for (const [k, v] of Object.entries(self.query)) if (k !== "page" && k !== "per_page") params.set(k, v);
+      params.set("page", String(page));
+      params.set("per_page", String(w.size));
+      return `${self.origin}/digitalocean${self.path}?${params.toString()}`;
+    };
+    const pages: Record<string, string> = {};
+    if (w.page > 1) {
+      pages.first = link(1);
+      pages.prev = link(w.page - 1);
+    }
+    if (w.page < last) {
+      pages.next = link(w.page + 1);
+      pages.last = link(last);
+    }
+    return { [route.key]: items, links: Object.keys(pages).length > 0 ? { pages } : {}, meta: { total } };
+  },
+};
+
+const linode: Dialect = {
+  routes: {
+    "/v4/linode/instances": { kind: "list", key: "data", items: (a) => a.servers, idField: "id" },
+    "/v4/object-storage/buckets": { kind: "list", key: "data", items: (a) => a.buckets, idField: "label" },
+    "/v4/profile": {
+      kind: "single",
+      body: (a) => ({
+        username: "storage-team",
+        email: "storage-team@example.test",
+        timezone: "Europe/Berlin",
+        email_notifications: true,
+        referrals: { total: 0, completed: 0, pending: 0, credit: 0, code: "", url: "" },
+        ip_whitelist_enabled: false,
+        lish_auth_method: "keys_only",
+        authorized_keys: null,
+        two_factor_auth: true,
+        restricted: false,
+        authentication_type: "password",
+        uid: 100_000 + (tokenHash(a.token) % 900_000),
+        verified_phone_number: null,
+      }),
+    },
+  },
+  paging(query) {
+    let page = 1;
+    if (query.page !== undefined) {
+      const parsed = positiveInt(query.page);
+      if (parsed === undefined) return errorAnswer("linode", 400, { message: "Must be a positive integer", field: "page" });
+      page = parsed;
+    }
+    let size = 100;
+    if (query.page_size !== undefined) {
+      const parsed = positiveInt(query.page_size);
+      if (parsed === undefined || parsed < 25 || parsed > 500) {
+        return errorAnswer("linode", 400, { message: "Must be between 25 and 500", field: "page_size" });
+      }
+      size = parsed;
+    }
+    return { offset: (page - 1) * size, size, page };
+  },
+  envelope(_route, items, total, w) {
+    return { data: items, page: w.page, pages: Math.max(1, Math.ceil(total / w.size)), results: total };
+  },
+};
+
+const DIALECTS: Record<Provider, Dialect> = { vultr, digitalocean, linode };
+
+// Header reports only: DigitalOcean's hourly budget and Linode's per-minute one.
+const REPORTED_LIMITS: Record<Provider, RateLimitConfig | undefined> = {
+  vultr: undefined,
+  digitalocean: { limit: 5000, windowMs: 3_600_000 },
+  linode: { limit: 800, windowMs: 60_000 },
+};
+
+const RATE_HEADER_NAMES: Record<Provider, [string, string, string] | undefined> = {
+  vultr: undefined,
+  digitalocean: ["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"],
+  linode: ["X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"],
+};
+
+class FixedWindow {
+  private start = 0;
+  private count = 0;
+  constructor(
+    readonly limit: number,
+    readonly windowMs: number,
+    readonly enforced: boolean,
+  ) {}
+
+  private roll(now: number): void {
+    if (now >= this.start + this.windowMs) {
+      this.start = now;
+      this.count = 0;
+    }
+  }
+
+  /** Counts one request; false when it is over the limit. */
+  take(now: number): boolean {
+    this.roll(now);
+    this.count++;
+    return !this.enforced || this.count <= this.limit;
+  }
+
+  remaining(now: number): number {
+    this.roll(now);
+    return Math.max(0, this.limit - this.count);
+  }
+
+  resetAt(now: number): number {
+    this.roll(now);
+    return this.start + this.windowMs;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Server
+
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  const defaults = defaultAccounts();
+  const accounts: Record<Provider, ProviderAccount> = {
+    vultr: opts.accounts?.vultr ?? defaults.vultr,
+    digitalocean: opts.accounts?.digitalocean ?? defaults.digitalocean,
+    linode: opts.accounts?.linode ?? defaults.linode,
+  };
+  const latencyMs = Math.max(0, opts.latencyMs ?? 0);
+  const windows = {} as Record<Provider, FixedWindow | undefined>;
+  for (const p of PROVIDERS) {
+    const enforced = opts.rateLimit?.[p];
+    const reported = enforced ?? REPORTED_LIMITS[p];
+    windows[p] = reported ? new FixedWindow(reported.limit, reported.windowMs, enforced !== undefined) : undefined;
+  }
+
+  const faults: (Fault & { left: number })[] = [];
+  const requests: RequestRecord[] = [];
+  const sockets = new Set<Socket>();
+  const pendingWaits = new Set<() => void>();
+  let closed = false;
+
+  // Resolves true after ms, or false when cancelled (client gone or emulator closing).
+  function wait(ms: number, scope: Set<() => void>): Promise<boolean> {
+    if (ms <= 0) return Promise.resolve(!closed);
+    return new Promise((resolve) => {
+      const settle = (elapsed: boolean) => {
+        clearTimeout(timer);
+        scope.delete(cancel);
+        pendingWaits.delete(cancel);
+        resolve(elapsed);
+      };
+      const cancel = () => settle(false);
+      const timer = setTimeout(() => settle(true), ms);
+      timer.unref();
+      scope.add(cancel);
+      pendingWaits.add(cancel);
+    });
+  }
+
+  function rateHeaders(provider: Provider, now: number, exhausted = false, resetMs?: number): Record<string, string> {
+    const names = RATE_HEADER_NAMES[provider];
+    const w = windows[provider];
+    if (!names || !w) return {};
+    return {
+      [names[0]]: String(w.limit),
+      [names[1]]: String(exhausted ? 0 : w.remaining(now)),
+      [names[2]]: String(Math.ceil((resetMs ?? w.resetAt(now)) / 1000)),
+    };
+  }
+
+  function takeFault(provider: Provider, path: string, page: number): Fault | undefined {
+    const index = faults.findIndex(
+      (f) => f.provider === provider && f.path === path && (f.page === undefined || f.page === page),
+    );
+    if (index < 0) return undefined;
+    const fault = faults[index];
+    fault.left -= 1;
+    if (fault.left <= 0) faults.splice(index, 1);
+    return fault;
+  }
+
+  function normalAnswer(
+    provider: Provider,
+    route: Route,
+    window: Window | undefined,
+    self: SelfLink,
+    dropFirstId: boolean,
+  ): Answer {
+    const account = accounts[provider];
+    if (route.kind === "single") return { status: 200, body: route.body(account) };
+    const all = route.items(account);
+    const w = window as Window;
+    let items = all.slice(w.offset, w.offset + w.size);
+    if (dropFirstId && items.length > 0) {
+      const first = { ...items[0] };
+      delete first[route.idField];
+      items = [first, ...items.slice(1)];
+    }
+    return { status: 200, body: DIALECTS[provider].envelope(route, items, all.length, w, self) };
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const arrived = Date.now();
+    const url = new URL(req.url ?? "/", "http://emulator.invalid");
+    const segments = url.pathname.split("/");
+    const provider = PROVIDERS.find((p) => p === segments[1]);
+    if (!provider) {
+      send(res, { status: 404, body: { error: "Unknown provider; paths start with /vultr, /digitalocean or /linode." } });
+      return;
+    }
+    const path = `/${segments.slice(2).join("/")}`.replace(/(.)\/+$/, "$1");
+    const query: Query = Object.fromEntries(url.searchParams.entries());
+    const method = req.method ?? "GET";
+    const record: RequestRecord = { provider, method, path, query, status: 0, at: arrived };
+    requests.push(record);
+
+    const scope = new Set<() => void>();
+    res.on("close", () => {
+      for (const cancel of [...scope]) cancel();
+    });
+    if (!(await wait(latencyMs, scope))) return;
+
+    const answer = await decide(provider, path, method, query, req, scope);
+    if (answer === undefined || closed || res.destroyed) return;
+    record.status = answer.status;
+    send(res, answer);
+  }
+
+  async function decide(
+    provider: Provider,
+    path: string,
+    method: string,
+    query: Query,
+    req: http.IncomingMessage,
+    scope: Set<() => void>,
+  ): Promise<Answer | undefined> {
+    const dialect = DIALECTS[provider];
+    const now = Date.now();
+    const withRate = (a: Answer): Answer => ({ ...a, headers: { ...rateHeaders(provider, now), ...a.headers } });
+
+    const route = Object.hasOwn(dialect.routes, path) ? dialect.routes[path] : undefined;
+    if (!route) return withRate(errorAnswer(provider, 404));
+    if (method !== "GET") return withRate({ ...errorAnswer(provider, 405), headers: { Allow: "GET" } });
+
+    const auth = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "");
+    if (!auth || auth[1]?.trim() !== accounts[provider].token) return withRate(errorAnswer(provider, 401));
+
+    const limiter = windows[provider];
+    if (limiter && !limiter.take(now)) {
+      const reset = limiter.resetAt(now);
+      const retryAfter = Math.max(1, Math.ceil((reset - now) / 1000));
+      return {
+        ...errorAnswer(provider, 429),
+        headers: { ...rateHeaders(provider, now, true, reset), "Retry-After": String(retryAfter) },
+      };
+    }
+
+    let window: Window | undefined;
+    if (route.kind === "list") {
+      const parsed = dialect.paging(query);
+      if ("status" in parsed) return withRate(parsed);
+      window = parsed;
+    }
+    const host = req.headers.host ?? `127.0.0.1:${port}`;
+    const self: SelfLink = { origin: `http://${host}`, path, query };
+
+    const fault = takeFault(provider, path, window?.page ?? 1);
+    switch (fault?.kind) {
+      case undefined:
+        return withRate(normalAnswer(provider, route, window, self, false));
+      case "429": {
+        const retryAfter = fault.retryAfterSeconds ?? 1;
+        return {
+          ...errorAnswer(provider, 429),
+          headers: { ...rateHeaders(provider, now, true, now + retryAfter * 1000), "Retry-After": String(retryAfter) },
+        };
+      }
+      case "500":
+        return withRate(errorAnswer(provider, 500));
+      case "503":
+        return withRate(errorAnswer(provider, 503));
+      case "401":
+        return withRate(errorAnswer(provider, 401));
+      case "timeout":
+        if (!(await wait(fault.delayMs ?? 30_000, scope))) return undefined;
+        return withRate(normalAnswer(provider, route, window, self, false));
+      case "malformed": {
+        const text = JSON.stringify(normalAnswer(provider, route, window, self, false).body);
+        // Any proper prefix of a serialised object is invalid JSON.
+        return withRate({ status: 200, body: null, raw: text.slice(0, Math.max(1, Math.floor(text.length / 2))) });
+      }
+      case "missing-id":
+        return withRate(normalAnswer(provider, route, window, self, true));
+    }
+  }
+
+  function send(res: http.ServerResponse, answer: Answer): void {
+    const text = answer.raw ?? JSON.stringify(answer.body);
+    res.writeHead(answer.status, {
+      ...answer.headers,
+      "Content-Type": "application/json",
+      "Content-Length": String(Buffer.byteLength(text)),
+    });
+    res.end(text);
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent && !res.destroyed) {
+        send(res, { status: 500, body: { error: `emulator failure: ${String(error)}` } });
+      }
+    });
+  });
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  const origin = `http://127.0.0.1:${port}`;
+
+  let closing: Promise<void> | undefined;
+
+  return {
+    baseUrls: { vultr: `${origin}/vultr`, digitalocean: `${origin}/digitalocean`, linode: `${origin}/linode` },
+    port,
+    accounts,
+    setAccount(provider, account) {
+      accounts[provider] = account;
+    },
+    addFault(fault) {
+      faults.push({ ...fault, left: fault.times ?? 1 });
+    },
+    clearFaults() {
+      faults.length = 0;
+    },
+    requests,
+    countRequests(filter = {}) {
+      let n = 0;
+      for (const r of requests) {
+        if (filter.provider !== undefined && r.provider !== filter.provider) continue;
+        if (filter.path !== undefined && r.path !== filter.path) continue;
+        if (filter.status !== undefined && r.status !== filter.status) continue;
+        n++;
+      }
+      return n;
+    },
+    resetRequests() {
+      requests.length = 0;
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        closed = true;
+        for (const cancel of [...pendingWaits]) cancel();
+        server.close(() => resolve());
+        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
+      });
+      return closing;
+    },
+  };
+}
