@@ -35,7 +35,10 @@ import type * as docks_syncFlow from "../docks/syncFlow.js";
 import type * as lib_auth from "../lib/auth.js";
 import type * as lib_encryption from "../lib/encryption.js";
 import type * as lib_errors from "../lib/errors.js";
+import type * as lib_names from "../lib/names.js";
+import type * as organizations from "../organizations.js";
 import type * as resources_queries from "../resources/queries.js";
+import type * as users from "../users.js";
 import type * as validators from "../validators.js";
 
 /**
@@ -69,7 +72,10 @@ declare const fullApi: ApiFromModules<{
   "lib/auth": typeof lib_auth;
   "lib/encryption": typeof lib_encryption;
   "lib/errors": typeof lib_errors;
+  "lib/names": typeof lib_names;
+  organizations: typeof organizations;
   "resources/queries": typeof resources_queries;
+  users: typeof users;
   validators: typeof validators;
 }>;
 export declare const api: FilterApi<

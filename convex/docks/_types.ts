@@ -39,6 +39,8 @@ export type SyncMethod = (
 
 export interface DockAdapter {
   readonly provider: Doc<"docks">["provider"];
+  /** Makes the provider's cheapest authenticated call; throws ProviderError if the token is refused. */
+  verifyCredentials(client: ProviderClient): Promise<void>;
   /** Lists every item of each supported type, all pages. Runs in an action. */
   readonly fetch: Partial<Record<SyncedType, (client: ProviderClient) => Promise<RawItem[]>>>;
   /** Pure mapping of one item; the action uses it to order and chunk items by key. */

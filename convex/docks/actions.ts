@@ -1,8 +1,68 @@
 // Dock actions: the only functions that talk to provider APIs. The sync action
 // gets ids only; it loads and decrypts the dock's key itself.
 import { v } from "convex/values";
-import { internalAction } from "../_generated/server";
+import { internal } from "../_generated/api";
+import type { Id } from "../_generated/dataModel";
+import { action, internalAction, type ActionCtx } from "../_generated/server";
+import { CAPABILITIES } from "../lib/auth";
+import { encryptApiKey } from "../lib/encryption";
+import { fail } from "../lib/errors";
+import { requireName } from "../lib/names";
+import { vProvider, type Provider, type Role } from "../validators";
+import { ProviderClient, ProviderError } from "./http";
+import { getAdapter } from "./registry";
 import { runDockSync } from "./syncFlow";
+
+export const MAX_API_KEY_LENGTH = 1000;
+
+/** The access check for actions, which cannot read the database themselves. */
+async function requireOrgRoleFromAction(ctx: ActionCtx, orgId: Id<"organizations">, minimum: Role) {
+  await ctx.runQuery(internal.docks.queries.checkOrgRole, { orgId, minimum });
+}
+
+/**
+ * Proves a key works with the provider's cheapest authenticated call.
+ * A refused key is INVALID_CREDENTIALS; anything else is PROVIDER_ERROR, so a
+ * provider outage is not mistaken for a bad key.
+ */
+export async function verifyApiKey(provider: Provider, apiKey: string): Promise<void> {
+  const client = new ProviderClient({ provider, token: apiKey, retry: { maxAttempts: 2, timeoutMs: 15_000 } });
+  try {
+    await getAdapter(provider).verifyCredentials(client);
+  } catch (e) {
+    if (e instanceof ProviderError && (e.status === 401 || e.status === 403)) {
+      fail("INVALID_CREDENTIALS", `The provider refused this API key: ${e.providerMessage}`);
+    }
+    if (e instanceof ProviderError) fail("PROVIDER_ERROR", e.message);
+    throw e;
+  }
+}
+
+export function requireApiKey(raw: string): string {
+  const apiKey = raw.trim();
+  if (apiKey.length === 0) fail("INVALID_ARGUMENT", "The API key is empty.");
+  if (apiKey.length > MAX_API_KEY_LENGTH) fail("INVALID_ARGUMENT", "The API key is too long.");
+  return apiKey;
+}
+
+/** Connects a provider account: checks the key, stores it encrypted, schedules the first sync. */
+export const createDock = action({
+  args: { orgId: v.id("organizations"), name: v.string(), provider: vProvider, apiKey: v.string() },
+  returns: v.id("docks"),
+  handler: async (ctx, args): Promise<Id<"docks">> => {
+    await requireOrgRoleFromAction(ctx, args.orgId, CAPABILITIES.manageDocks);
+    const name = requireName(args.name, "dock");
+    const apiKey = requireApiKey(args.apiKey);
+    await verifyApiKey(args.provider, apiKey);
+    const encryptedApiKey = await encryptApiKey(apiKey);
+    return await ctx.runMutation(internal.docks.mutations.insertDock, {
+      orgId: args.orgId,
+      name,
+      provider: args.provider,
+      encryptedApiKey,
+    });
+  },
+});
 
 export const syncDockResources = internalAction({
   args: { dockId: v.id("docks"), leaseId: v.string() },

@@ -6,7 +6,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import { internalMutation, mutation, type MutationCtx } from "../_generated/server";
 import { CAPABILITIES, requireOrgRole } from "../lib/auth";
 import { fail } from "../lib/errors";
-import { vSyncedType, vSyncStats, type SyncedType } from "../validators";
+import { vProvider, vSyncedType, vSyncStats, type SyncedType } from "../validators";
 import type { SyncMethod } from "./_types";
 import {
   DEFAULT_SYNC_INTERVAL_MS,
@@ -68,6 +68,28 @@ export const syncDock = mutation({
     await requireOrgRole(ctx, dock.orgId, CAPABILITIES.syncDock);
     await startSync(ctx, dock, Date.now());
     return null;
+  },
+});
+
+/** Stores a verified, encrypted key as a new dock and starts its first sync. */
+export const insertDock = internalMutation({
+  args: {
+    orgId: v.id("organizations"),
+    name: v.string(),
+    provider: vProvider,
+    encryptedApiKey: v.bytes(),
+  },
+  returns: v.id("docks"),
+  handler: async (ctx, args) => {
+    // Checked again here: the role may have changed while the key was verified.
+    await requireOrgRole(ctx, args.orgId, CAPABILITIES.manageDocks);
+    const dockId = await ctx.db.insert("docks", {
+      ...args,
+      syncState: "idle",
+      syncIntervalMs: DEFAULT_SYNC_INTERVAL_MS,
+    });
+    await startSync(ctx, (await ctx.db.get("docks", dockId))!, Date.now());
+    return dockId;
   },
 });
 

@@ -3,7 +3,8 @@
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
 import { internalQuery } from "../_generated/server";
-import { vProvider, vSyncedType } from "../validators";
+import { requireOrgRole } from "../lib/auth";
+import { vProvider, vRole, vSyncedType } from "../validators";
 import { holdsLease } from "./lease";
 
 /** The dock as the sync action needs it, or null when the lease moved on. */
@@ -50,5 +51,15 @@ export const listDockKeys = internalQuery({
       isDone: result.isDone,
       continueCursor: result.continueCursor,
     };
+  },
+});
+
+/** Runs the access check for an action (the caller's identity travels with runQuery). */
+export const checkOrgRole = internalQuery({
+  args: { orgId: v.id("organizations"), minimum: vRole },
+  returns: v.null(),
+  handler: async (ctx, { orgId, minimum }) => {
+    await requireOrgRole(ctx, orgId, minimum);
+    return null;
   },
 });

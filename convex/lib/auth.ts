@@ -1,5 +1,6 @@
 // Who is calling and what they may do. Identity comes only from ctx.auth
 // (keyed by tokenIdentifier); roles are checked here and nowhere else.
+import type { Auth, UserIdentity } from "convex/server";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
 import { ROLES, type Role } from "../validators";
@@ -18,6 +19,13 @@ export function roleAtLeast(role: Role, minimum: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(minimum);
 }
 
+/** The caller's identity; UNAUTHENTICATED without one. Works in actions too. */
+export async function requireIdentity(ctx: { auth: Auth }): Promise<UserIdentity> {
+  const identity = await ctx.auth.getUserIdentity();
+  if (identity === null) fail("UNAUTHENTICATED", "Sign in to continue.");
+  return identity;
+}
+
 /** The signed-in user's row, or null when not signed in or not yet stored. */
 export async function getCurrentUserOrNull(ctx: QueryCtx): Promise<Doc<"users"> | null> {
   const identity = await ctx.auth.getUserIdentity();
@@ -29,7 +37,7 @@ export async function getCurrentUserOrNull(ctx: QueryCtx): Promise<Doc<"users"> 
 }
 
 /** The signed-in user's row; UNAUTHENTICATED when there is none. */
-export async function getCurrentUser(ctx: QueryCtx): Promise<Doc<"users">> {
+export async function requireUser(ctx: QueryCtx): Promise<Doc<"users">> {
   const user = await getCurrentUserOrNull(ctx);
   if (user === null) fail("UNAUTHENTICATED", "Sign in to continue.");
   return user;
@@ -56,7 +64,7 @@ export async function requireOrgRole(
   orgId: Id<"organizations">,
   minimum: Role,
 ): Promise<{ user: Doc<"users">; membership: Doc<"memberships"> }> {
-  const user = await getCurrentUser(ctx);
+  const user = await requireUser(ctx);
   const membership = await getMembership(ctx, orgId, user._id);
   if (membership === null || !roleAtLeast(membership.role, minimum)) {
     fail("FORBIDDEN", `This needs the ${minimum} role in the organization.`);
@@ -74,8 +82,7 @@ export async function readableOrgIds(
   ctx: QueryCtx,
   orgId?: Id<"organizations">,
 ): Promise<Id<"organizations">[]> {
-  const identity = await ctx.auth.getUserIdentity();
-  if (identity === null) fail("UNAUTHENTICATED", "Sign in to continue.");
+  await requireIdentity(ctx);
   // Signed in but never stored (no users row): a member of nothing.
   const user = await getCurrentUserOrNull(ctx);
   if (user === null) return [];

@@ -11,7 +11,9 @@ export type ErrorCode =
   | "INVALID_CREDENTIALS"
   | "CONFIGURATION"
   // Internal: a sync whose lease was taken over or whose dock was deleted.
-  | "LEASE_LOST";
+  | "LEASE_LOST"
+  // The provider could not be reached or answered with an error (not a key problem).
+  | "PROVIDER_ERROR";
 
 export type ErrorData = { code: ErrorCode; message: string };
 

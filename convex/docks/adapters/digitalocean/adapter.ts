@@ -89,6 +89,9 @@ const attachDropletNames: Enrich<"blockVolumes"> = async (ctx, dock, rows) => {
 
 export const digitalOceanAdapter: DockAdapter = {
   provider: "digitalocean",
+  verifyCredentials: async (client) => {
+    await new DigitalOceanAPI(client).getAccount();
+  },
   fetch: {
     servers: (client) => new DigitalOceanAPI(client).listDroplets(),
     blockVolumes: (client) => new DigitalOceanAPI(client).listVolumes(),

@@ -13,4 +13,9 @@ export class DigitalOceanAPI {
   async listVolumes(): Promise<DigitalOceanVolume[]> {
     return await this.client.listAll<DigitalOceanVolume>("/v2/volumes", "volumes");
   }
+
+  /** The cheapest authenticated call: proves the token works. */
+  async getAccount(): Promise<Record<string, unknown>> {
+    return await this.client.getJson("/v2/account");
+  }
 }

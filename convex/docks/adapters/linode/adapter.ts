@@ -54,6 +54,9 @@ export const parseLinodeBucket = parseWith((item) => {
 
 export const linodeAdapter: DockAdapter = {
   provider: "linode",
+  verifyCredentials: async (client) => {
+    await new LinodeAPI(client).getProfile();
+  },
   fetch: {
     servers: (client) => new LinodeAPI(client).listLinodes(),
     buckets: (client) => new LinodeAPI(client).listBuckets(),

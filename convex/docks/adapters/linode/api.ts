@@ -13,4 +13,9 @@ export class LinodeAPI {
   async listBuckets(): Promise<LinodeBucket[]> {
     return await this.client.listAll<LinodeBucket>("/v4/object-storage/buckets", "data");
   }
+
+  /** The cheapest authenticated call: proves the token works. */
+  async getProfile(): Promise<Record<string, unknown>> {
+    return await this.client.getJson("/v4/profile");
+  }
 }

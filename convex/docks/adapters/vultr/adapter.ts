@@ -47,6 +47,9 @@ export const parseVultrBlock = parseWith((item) => {
 
 export const vultrAdapter: DockAdapter = {
   provider: "vultr",
+  verifyCredentials: async (client) => {
+    await new VultrAPI(client).getAccount();
+  },
   fetch: {
     servers: (client) => new VultrAPI(client).listInstances(),
     blockVolumes: (client) => new VultrAPI(client).listBlocks(),

@@ -13,4 +13,9 @@ export class VultrAPI {
   async listBlocks(): Promise<VultrBlock[]> {
     return await this.client.listAll<VultrBlock>("/v2/blocks", "blocks");
   }
+
+  /** The cheapest authenticated call: proves the token works. */
+  async getAccount(): Promise<Record<string, unknown>> {
+    return await this.client.getJson("/v2/account");
+  }
 }
