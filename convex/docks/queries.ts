@@ -1,10 +1,10 @@
-// Dock reads for the sync action (internal). Dashboard reads of docks live
-// with dock management; resource reads in ../resources/queries.ts.
+// Dock reads: the dashboard's dock list (never any key material) and the
+// internal reads of the sync action. Resource reads: ../resources/queries.ts.
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
-import { internalQuery } from "../_generated/server";
-import { requireOrgRole } from "../lib/auth";
-import { vProvider, vRole, vSyncedType } from "../validators";
+import { internalQuery, query } from "../_generated/server";
+import { readableOrgIds, requireOrgRole } from "../lib/auth";
+import { dockStatusFields, vProvider, vRole, vSyncedType } from "../validators";
 import { holdsLease } from "./lease";
 
 /** The dock as the sync action needs it, or null when the lease moved on. */
@@ -61,5 +61,53 @@ export const checkOrgRole = internalQuery({
   handler: async (ctx, { orgId, minimum }) => {
     await requireOrgRole(ctx, orgId, minimum);
     return null;
+  },
+});
+
+// An org has a handful of docks; this bounds a pathological one.
+const MAX_DOCKS_PER_ORG = 500;
+
+export const vDockSummary = v.object({
+  _id: v.id("docks"),
+  _creationTime: v.number(),
+  orgId: v.id("organizations"),
+  name: v.string(),
+  provider: vProvider,
+  ...dockStatusFields,
+});
+
+/** The docks of the caller's orgs (or of one org) with their sync status. */
+export const listDocks = query({
+  args: { orgId: v.optional(v.id("organizations")) },
+  returns: v.array(vDockSummary),
+  handler: async (ctx, { orgId }) => {
+    const orgIds = await readableOrgIds(ctx, orgId);
+    const result = [];
+    for (const id of orgIds) {
+      const docks = await ctx.db
+        .query("docks")
+        .withIndex("by_orgId", (q) => q.eq("orgId", id))
+        .take(MAX_DOCKS_PER_ORG);
+      for (const dock of docks) {
+        // Listed field by field so no new secret field can leak by default.
+        result.push({
+          _id: dock._id,
+          _creationTime: dock._creationTime,
+          orgId: dock.orgId,
+          name: dock.name,
+          provider: dock.provider,
+          syncState: dock.syncState,
+          syncStartedAt: dock.syncStartedAt,
+          lastSyncStatus: dock.lastSyncStatus,
+          lastSyncAt: dock.lastSyncAt,
+          lastSyncError: dock.lastSyncError,
+          lastSyncStats: dock.lastSyncStats,
+          syncIntervalMs: dock.syncIntervalMs,
+          nextSyncAt: dock.nextSyncAt,
+          consecutiveFailures: dock.consecutiveFailures,
+        });
+      }
+    }
+    return result;
   },
 });
