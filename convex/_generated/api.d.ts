@@ -13,6 +13,7 @@ import type {
   FilterApi,
   FunctionReference,
 } from "convex/server";
+import type * as crons from "../crons.js";
 import type * as docks__types from "../docks/_types.js";
 import type * as docks_actions from "../docks/actions.js";
 import type * as docks_adapters_digitalocean_adapter from "../docks/adapters/digitalocean/adapter.js";
@@ -24,6 +25,7 @@ import type * as docks_adapters_linode_types from "../docks/adapters/linode/type
 import type * as docks_adapters_vultr_adapter from "../docks/adapters/vultr/adapter.js";
 import type * as docks_adapters_vultr_api from "../docks/adapters/vultr/api.js";
 import type * as docks_adapters_vultr_types from "../docks/adapters/vultr/types.js";
+import type * as docks_cron from "../docks/cron.js";
 import type * as docks_http from "../docks/http.js";
 import type * as docks_lease from "../docks/lease.js";
 import type * as docks_mutations from "../docks/mutations.js";
@@ -50,6 +52,7 @@ import type * as validators from "../validators.js";
  * ```
  */
 declare const fullApi: ApiFromModules<{
+  crons: typeof crons;
   "docks/_types": typeof docks__types;
   "docks/actions": typeof docks_actions;
   "docks/adapters/digitalocean/adapter": typeof docks_adapters_digitalocean_adapter;
@@ -61,6 +64,7 @@ declare const fullApi: ApiFromModules<{
   "docks/adapters/vultr/adapter": typeof docks_adapters_vultr_adapter;
   "docks/adapters/vultr/api": typeof docks_adapters_vultr_api;
   "docks/adapters/vultr/types": typeof docks_adapters_vultr_types;
+  "docks/cron": typeof docks_cron;
   "docks/http": typeof docks_http;
   "docks/lease": typeof docks_lease;
   "docks/mutations": typeof docks_mutations;

@@ -140,12 +140,20 @@ export function serverRequestedDelayMs(
     if (!Number.isNaN(date)) return Math.max(0, date - now);
   }
   if (!rateLimited) return undefined;
-  // DigitalOcean sends ratelimit-reset, Linode X-RateLimit-Reset: epoch seconds.
+  // Without Retry-After, the reset time only applies when the window is used
+  // up: DigitalOcean's headers describe its hourly window, and a 429 from its
+  // per-minute limit is better met with backoff than with an hour's wait.
+  return exhaustedWindowResetMs(headers, now);
+}
+
+/** Milliseconds until the rate-limit window resets, when the answer says none is left. */
+export function exhaustedWindowResetMs(headers: Headers, now: number): number | undefined {
+  // DigitalOcean: ratelimit-*; Linode: X-RateLimit-*. Reset is in epoch seconds.
+  const remaining = headers.get("ratelimit-remaining") ?? headers.get("x-ratelimit-remaining");
   const reset = headers.get("ratelimit-reset") ?? headers.get("x-ratelimit-reset");
-  if (reset !== null && Number.isFinite(Number(reset))) {
-    return Math.max(0, Number(reset) * 1000 - now);
-  }
-  return undefined;
+  if (remaining === null || reset === null || Number(remaining) > 0) return undefined;
+  if (!Number.isFinite(Number(reset))) return undefined;
+  return Math.max(0, Number(reset) * 1000 - now);
 }
 
 function defaultSleep(ms: number): Promise<void> {
@@ -160,6 +168,9 @@ export class ProviderClient {
   private readonly deadline: number;
   private readonly concurrency: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  // Set when an answer said the rate-limit window is used up: no request
+  // starts before the window resets, so concurrent pages do not pile up 429s.
+  private pausedUntil = 0;
 
   constructor(options: ClientOptions) {
     this.provider = options.provider;
@@ -178,6 +189,13 @@ export class ProviderClient {
   }
 
   private async attempt(endpoint: string, query: Record<string, string>): Promise<Json> {
+    const pause = this.pausedUntil - Date.now();
+    if (pause > 0) {
+      if (Date.now() + pause >= this.deadline) {
+        throw this.error(endpoint, 429, "the rate limit resets after this sync's time budget", false);
+      }
+      await this.sleep(pause);
+    }
     const url = new URL(this.baseUrl + endpoint);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     const remaining = this.deadline - Date.now();
@@ -204,6 +222,8 @@ export class ProviderClient {
     } finally {
       clearTimeout(timer);
     }
+    const exhausted = exhaustedWindowResetMs(response.headers, Date.now());
+    if (exhausted !== undefined) this.pausedUntil = Math.max(this.pausedUntil, Date.now() + exhausted);
     if (!response.ok) {
       const err = this.error(
         endpoint,

@@ -11,6 +11,7 @@ import type { SyncMethod } from "./_types";
 import {
   DEFAULT_SYNC_INTERVAL_MS,
   holdsLease,
+  LEASE_TTL_MS,
   leaseIsLive,
   nextSyncDelayMs,
   overallStatus,
@@ -50,6 +51,9 @@ export async function startSync(
     syncState: "syncing",
     syncLeaseId: leaseId,
     syncStartedAt: now,
+    // Not due again while this sync may run; finishSync sets the real time.
+    // If the action dies, the dock falls due when its lease expires.
+    nextSyncAt: now + LEASE_TTL_MS,
   });
   // Only ids travel to the action; it reads and decrypts the key itself.
   await ctx.scheduler.runAfter(0, internal.docks.actions.syncDockResources, {
