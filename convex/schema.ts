@@ -3,6 +3,7 @@
 // Field maps live in ./validators.ts so args and returns are derived from them.
 import { defineSchema, defineTable } from "convex/server";
 import {
+  auditLogFields,
   bucketFields,
   blockVolumeFields,
   dockFields,
@@ -44,6 +45,9 @@ export default defineSchema({
   docks: defineTable(dockFields)
     .index("by_orgId", ["orgId"])
     .index("by_nextSyncAt", ["nextSyncAt"]),
+
+  // Append-only: written by dock management and syncs, read by admins.
+  auditLogs: defineTable(auditLogFields).index("by_orgId", ["orgId"]),
 
   projects: defineTable(projectFields).index("by_orgId", ["orgId"]),
   // Links a resource row to a project; deleted together with the resource.

@@ -107,6 +107,9 @@ export const dockFields = {
   provider: vProvider,
   // AES-256-GCM ciphertext of the provider API token (lib/encryption.ts).
   encryptedApiKey: v.bytes(),
+  // Set when the dock is being removed: it is hidden and its rows are being
+  // deleted in batches; the dock document goes last.
+  deletingAt: v.optional(v.number()),
   // Identifies the sync that holds the lease; only that sync may write.
   syncLeaseId: v.optional(v.string()),
   ...dockStatusFields,
@@ -194,4 +197,33 @@ export const vBucketDoc = v.object({
   _id: v.id("buckets"),
   _creationTime: v.number(),
   ...bucketFields,
+});
+
+export const vAuditAction = v.union(
+  v.literal("dock.created"),
+  v.literal("dock.keyRotated"),
+  v.literal("dock.renamed"),
+  v.literal("dock.deleted"),
+  v.literal("dock.syncRequested"),
+);
+export type AuditAction = Infer<typeof vAuditAction>;
+
+// Who did what to which dock. Never holds key material.
+export const auditLogFields = {
+  orgId: v.id("organizations"),
+  // Absent for the scheduler's own syncs.
+  actorId: v.optional(v.id("users")),
+  action: vAuditAction,
+  // Kept as the id string: the dock may be gone when the entry is read.
+  dockId: v.string(),
+  dockName: v.string(),
+  provider: vProvider,
+  details: v.optional(v.string()),
+  at: v.number(),
+};
+
+export const vAuditLogDoc = v.object({
+  _id: v.id("auditLogs"),
+  _creationTime: v.number(),
+  ...auditLogFields,
 });

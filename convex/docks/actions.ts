@@ -20,6 +20,14 @@ async function requireOrgRoleFromAction(ctx: ActionCtx, orgId: Id<"organizations
   await ctx.runQuery(internal.docks.queries.checkOrgRole, { orgId, minimum });
 }
 
+async function requireDockAccessFromAction(
+  ctx: ActionCtx,
+  dockId: Id<"docks">,
+  minimum: Role,
+): Promise<Provider> {
+  return await ctx.runQuery(internal.docks.queries.checkDockAccess, { dockId, minimum });
+}
+
 /**
  * Proves a key works with the provider's cheapest authenticated call.
  * A refused key is INVALID_CREDENTIALS; anything else is PROVIDER_ERROR, so a
@@ -61,6 +69,20 @@ export const createDock = action({
       provider: args.provider,
       encryptedApiKey,
     });
+  },
+});
+
+/** Replaces a dock's key with a new one the provider accepts; the old key keeps working until then. */
+export const rotateDockKey = action({
+  args: { dockId: v.id("docks"), apiKey: v.string() },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const provider = await requireDockAccessFromAction(ctx, args.dockId, CAPABILITIES.manageDocks);
+    const apiKey = requireApiKey(args.apiKey);
+    await verifyApiKey(provider, apiKey);
+    const encryptedApiKey = await encryptApiKey(apiKey);
+    await ctx.runMutation(internal.docks.mutations.replaceDockKey, { dockId: args.dockId, encryptedApiKey });
+    return null;
   },
 });
 

@@ -4,8 +4,10 @@ import { v } from "convex/values";
 import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import { internalMutation, mutation, type MutationCtx } from "../_generated/server";
+import { recordAudit } from "../lib/audit";
 import { CAPABILITIES, requireOrgRole } from "../lib/auth";
 import { fail } from "../lib/errors";
+import { requireName } from "../lib/names";
 import { vProvider, vSyncedType, vSyncStats, type SyncedType } from "../validators";
 import type { SyncMethod } from "./_types";
 import {
@@ -18,6 +20,7 @@ import {
   summarizeErrors,
 } from "./lease";
 import { getAdapter } from "./registry";
+import { purgeDockBatch } from "./removal";
 import { deleteStaleRows, type ChunkResult } from "./sync";
 
 const vWindow = v.object({ from: v.optional(v.string()), before: v.optional(v.string()) });
@@ -43,6 +46,7 @@ export async function startSync(
   dock: Doc<"docks">,
   now: number,
 ): Promise<string> {
+  if (dock.deletingAt !== undefined) fail("NOT_FOUND", "No such dock.");
   if (leaseIsLive(dock, now)) {
     fail("ALREADY_SYNCING", `Dock "${dock.name}" is already syncing.`);
   }
@@ -63,14 +67,83 @@ export async function startSync(
   return leaseId;
 }
 
+/** The dock, unless it is gone or being removed (both read as NOT_FOUND). */
+export async function getLiveDock(ctx: MutationCtx, dockId: Id<"docks">): Promise<Doc<"docks">> {
+  const dock = await ctx.db.get("docks", dockId);
+  if (dock === null || dock.deletingAt !== undefined) fail("NOT_FOUND", "No such dock.");
+  return dock;
+}
+
 export const syncDock = mutation({
   args: { dockId: v.id("docks") },
   returns: v.null(),
   handler: async (ctx, { dockId }) => {
-    const dock = await ctx.db.get("docks", dockId);
-    if (dock === null) fail("NOT_FOUND", "No such dock.");
-    await requireOrgRole(ctx, dock.orgId, CAPABILITIES.syncDock);
+    const dock = await getLiveDock(ctx, dockId);
+    const { user } = await requireOrgRole(ctx, dock.orgId, CAPABILITIES.syncDock);
     await startSync(ctx, dock, Date.now());
+    await recordAudit(ctx, dock, "dock.syncRequested", user._id);
+    return null;
+  },
+});
+
+export const renameDock = mutation({
+  args: { dockId: v.id("docks"), name: v.string() },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const dock = await getLiveDock(ctx, args.dockId);
+    const { user } = await requireOrgRole(ctx, dock.orgId, CAPABILITIES.manageDocks);
+    const name = requireName(args.name, "dock");
+    if (name === dock.name) return null;
+    await ctx.db.patch("docks", dock._id, { name });
+    await recordAudit(ctx, dock, "dock.renamed", user._id, `"${dock.name}" -> "${name}"`);
+    return null;
+  },
+});
+
+/**
+ * Removes a dock: hides it at once, ends any running sync (its lease is
+ * dropped), and schedules the removal of its rows in bounded batches.
+ */
+export const deleteDock = mutation({
+  args: { dockId: v.id("docks") },
+  returns: v.null(),
+  handler: async (ctx, { dockId }) => {
+    const dock = await getLiveDock(ctx, dockId);
+    const { user } = await requireOrgRole(ctx, dock.orgId, CAPABILITIES.manageDocks);
+    await ctx.db.patch("docks", dock._id, {
+      deletingAt: Date.now(),
+      syncState: "idle",
+      syncLeaseId: undefined,
+    });
+    await recordAudit(ctx, dock, "dock.deleted", user._id);
+    await ctx.scheduler.runAfter(0, internal.docks.mutations.purgeDock, { dockId });
+    return null;
+  },
+});
+
+/** Deletes one batch of a removed dock's rows; reschedules itself until the dock is gone. */
+export const purgeDock = internalMutation({
+  args: { dockId: v.id("docks") },
+  returns: v.null(),
+  handler: async (ctx, { dockId }) => {
+    const dock = await ctx.db.get("docks", dockId);
+    if (dock === null || dock.deletingAt === undefined) return null;
+    const done = await purgeDockBatch(ctx, dock);
+    if (done) await ctx.db.delete("docks", dockId);
+    else await ctx.scheduler.runAfter(0, internal.docks.mutations.purgeDock, { dockId });
+    return null;
+  },
+});
+
+/** Stores a rotated key that the action has verified and encrypted. */
+export const replaceDockKey = internalMutation({
+  args: { dockId: v.id("docks"), encryptedApiKey: v.bytes() },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const dock = await getLiveDock(ctx, args.dockId);
+    const { user } = await requireOrgRole(ctx, dock.orgId, CAPABILITIES.manageDocks);
+    await ctx.db.patch("docks", dock._id, { encryptedApiKey: args.encryptedApiKey, consecutiveFailures: 0 });
+    await recordAudit(ctx, dock, "dock.keyRotated", user._id);
     return null;
   },
 });
@@ -86,13 +159,15 @@ export const insertDock = internalMutation({
   returns: v.id("docks"),
   handler: async (ctx, args) => {
     // Checked again here: the role may have changed while the key was verified.
-    await requireOrgRole(ctx, args.orgId, CAPABILITIES.manageDocks);
+    const { user } = await requireOrgRole(ctx, args.orgId, CAPABILITIES.manageDocks);
     const dockId = await ctx.db.insert("docks", {
       ...args,
       syncState: "idle",
       syncIntervalMs: DEFAULT_SYNC_INTERVAL_MS,
     });
-    await startSync(ctx, (await ctx.db.get("docks", dockId))!, Date.now());
+    const dock = (await ctx.db.get("docks", dockId))!;
+    await recordAudit(ctx, dock, "dock.created", user._id);
+    await startSync(ctx, dock, Date.now());
     return dockId;
   },
 });

@@ -3,8 +3,9 @@
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
 import { internalQuery, query } from "../_generated/server";
-import { readableOrgIds, requireOrgRole } from "../lib/auth";
-import { dockStatusFields, vProvider, vRole, vSyncedType } from "../validators";
+import { CAPABILITIES, readableOrgIds, requireOrgRole } from "../lib/auth";
+import { fail } from "../lib/errors";
+import { dockStatusFields, vAuditLogDoc, vProvider, vRole, vSyncedType } from "../validators";
 import { holdsLease } from "./lease";
 
 /** The dock as the sync action needs it, or null when the lease moved on. */
@@ -89,6 +90,7 @@ export const listDocks = query({
         .withIndex("by_orgId", (q) => q.eq("orgId", id))
         .take(MAX_DOCKS_PER_ORG);
       for (const dock of docks) {
+        if (dock.deletingAt !== undefined) continue;
         // Listed field by field so no new secret field can leak by default.
         result.push({
           _id: dock._id,
@@ -109,5 +111,40 @@ export const listDocks = query({
       }
     }
     return result;
+  },
+});
+
+/** The access check for dock actions: the caller may manage this live dock. Returns its provider. */
+export const checkDockAccess = internalQuery({
+  args: { dockId: v.id("docks"), minimum: vRole },
+  returns: vProvider,
+  handler: async (ctx, { dockId, minimum }) => {
+    const dock = await ctx.db.get("docks", dockId);
+    if (dock === null || dock.deletingAt !== undefined) fail("NOT_FOUND", "No such dock.");
+    await requireOrgRole(ctx, dock.orgId, minimum);
+    return dock.provider;
+  },
+});
+
+/** The org's audit log, newest first; admins and owners only (others see an empty page). */
+export const listAuditLogs = query({
+  args: { orgId: v.id("organizations"), paginationOpts: paginationOptsValidator },
+  returns: v.object({
+    page: v.array(vAuditLogDoc),
+    isDone: v.boolean(),
+    continueCursor: v.string(),
+    splitCursor: v.optional(v.union(v.string(), v.null())),
+    pageStatus: v.optional(
+      v.union(v.literal("SplitRecommended"), v.literal("SplitRequired"), v.null()),
+    ),
+  }),
+  handler: async (ctx, { orgId, paginationOpts }) => {
+    const readable = await readableOrgIds(ctx, orgId, CAPABILITIES.readAudit);
+    if (readable.length === 0) return { page: [], isDone: true, continueCursor: "" };
+    return await ctx.db
+      .query("auditLogs")
+      .withIndex("by_orgId", (q) => q.eq("orgId", orgId))
+      .order("desc")
+      .paginate(paginationOpts);
   },
 });

@@ -4,7 +4,7 @@
 // Deleting stale rows is a separate step, run only after a complete listing.
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
-import type { SyncedType } from "../validators";
+import type { ResourceTable, SyncedType } from "../validators";
 import type { Parsed, RawItem, SyncedFields } from "./_types";
 
 /**
@@ -253,7 +253,7 @@ const LINK_BATCH = 100;
 
 export async function deleteProjectLinks(
   ctx: MutationCtx,
-  tableName: SyncedType,
+  tableName: ResourceTable,
   resourceId: string,
 ): Promise<void> {
   for (;;) {

@@ -13,6 +13,7 @@ export const CAPABILITIES = {
   syncDock: "member",
   manageDocks: "admin",
   manageMembers: "admin",
+  readAudit: "admin",
 } as const satisfies Record<string, Role>;
 
 export function roleAtLeast(role: Role, minimum: Role): boolean {
@@ -81,6 +82,7 @@ export async function requireOrgRole(
 export async function readableOrgIds(
   ctx: QueryCtx,
   orgId?: Id<"organizations">,
+  minimum: Role = CAPABILITIES.read,
 ): Promise<Id<"organizations">[]> {
   await requireIdentity(ctx);
   // Signed in but never stored (no users row): a member of nothing.
@@ -88,14 +90,14 @@ export async function readableOrgIds(
   if (user === null) return [];
   if (orgId !== undefined) {
     const membership = await getMembership(ctx, orgId, user._id);
-    return membership !== null && roleAtLeast(membership.role, CAPABILITIES.read) ? [orgId] : [];
+    return membership !== null && roleAtLeast(membership.role, minimum) ? [orgId] : [];
   }
   // A user belongs to few orgs; this range is small by nature.
   const memberships = await ctx.db
     .query("memberships")
     .withIndex("by_userId", (q) => q.eq("userId", user._id))
     .take(MAX_ORGS_PER_USER);
-  return memberships.map((m) => m.orgId);
+  return memberships.filter((m) => roleAtLeast(m.role, minimum)).map((m) => m.orgId);
 }
 
 export const MAX_ORGS_PER_USER = 100;

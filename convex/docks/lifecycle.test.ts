@@ -1,0 +1,185 @@
+// The "connect a provider" screen: create, rotate, rename and delete docks,
+// and the audit trail they leave.
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { generateAccount } from "../../docks/emulator/accounts";
+import { startEmulator, type Emulator } from "../../docks/emulator/server";
+import { api } from "../_generated/api";
+import type { Id } from "../_generated/dataModel";
+import { newTest, rowsOf, seedMember, seedOrg, type TestConvex } from "../test.setup";
+import { PURGE_BATCH } from "./removal";
+
+let emulator: Emulator;
+beforeEach(async () => {
+  emulator = await startEmulator();
+  process.env.ENCRYPTION_MASTER_KEY = "a1".repeat(32);
+  process.env.VULTR_API_URL = emulator.baseUrls.vultr;
+  process.env.DIGITALOCEAN_API_URL = emulator.baseUrls.digitalocean;
+  process.env.LINODE_API_URL = emulator.baseUrls.linode;
+});
+afterEach(async () => {
+  await emulator.close();
+});
+
+async function admin(t: TestConvex = newTest()) {
+  const orgId = await seedOrg(t);
+  const { as, userId } = await seedMember(t, orgId, "admin");
+  return { t, orgId, as, userId };
+}
+
+async function settle(t: TestConvex) {
+  for (let i = 0; i < 200; i++) {
+    await t.finishInProgressScheduledFunctions();
+    const pending = await t.run(async (ctx) =>
+      (await ctx.db.system.query("_scheduled_functions").collect()).filter(
+        (f) => f.state.kind === "pending" || f.state.kind === "inProgress",
+      ),
+    );
+    if (pending.length === 0) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error("scheduled functions did not settle");
+}
+
+describe.each(["vultr", "digitalocean", "linode"] as const)("connecting a %s account", (provider) => {
+  test("a valid key is checked with the provider, stored encrypted, and the first sync runs", async () => {
+    const { t, orgId, as } = await admin();
+    const token = emulator.accounts[provider].token;
+    const dockId = await as.action(api.docks.actions.createDock, { orgId, name: " Main account ", provider, apiKey: token });
+    const accountPath = provider === "linode" ? "/v4/profile" : "/v2/account";
+    expect(emulator.countRequests({ provider, path: accountPath })).toBe(1);
+    await settle(t);
+    const [dock] = await as.query(api.docks.queries.listDocks, { orgId });
+    expect(dock).toMatchObject({ _id: dockId, name: "Main account", provider, lastSyncStatus: "success" });
+    expect(JSON.stringify(dock)).not.toContain(token);
+    expect(Object.keys(dock)).not.toContain("encryptedApiKey");
+  });
+
+  test("a key the provider refuses gets INVALID_CREDENTIALS and nothing is stored", async () => {
+    const { t, orgId, as } = await admin();
+    await expect(
+      as.action(api.docks.actions.createDock, { orgId, name: "Bad", provider, apiKey: "not-a-real-token" }),
+    ).rejects.toThrow(/INVALID_CREDENTIALS/);
+    expect(await t.run((ctx) => ctx.db.query("docks").collect())).toEqual([]);
+    expect(await t.run((ctx) => ctx.db.query("auditLogs").collect())).toEqual([]);
+  });
+});
+
+describe("dock lifecycle", () => {
+  test("a provider outage while checking a key is PROVIDER_ERROR, not a bad key", async () => {
+    const { orgId, as } = await admin();
+    emulator.addFault({ provider: "vultr", path: "/v2/account", kind: "503", times: Infinity });
+    await expect(
+      as.action(api.docks.actions.createDock, { orgId, name: "V", provider: "vultr", apiKey: emulator.accounts.vultr.token }),
+    ).rejects.toThrow(/PROVIDER_ERROR/);
+  });
+
+  test("rotating to a new valid key replaces the stored key; a refused key leaves the old one", async () => {
+    const { t, orgId, as } = await admin();
+    const dockId = await as.action(api.docks.actions.createDock, {
+      orgId,
+      name: "V",
+      provider: "vultr",
+      apiKey: emulator.accounts.vultr.token,
+    });
+    await settle(t);
+    const storedKey = async () => new Uint8Array((await t.run((ctx) => ctx.db.get("docks", dockId)))!.encryptedApiKey);
+    const original = await storedKey();
+    await expect(as.action(api.docks.actions.rotateDockKey, { dockId, apiKey: "wrong" })).rejects.toThrow(
+      /INVALID_CREDENTIALS/,
+    );
+    expect(await storedKey()).toEqual(original);
+
+    emulator.setAccount("vultr", { ...emulator.accounts.vultr, token: "rotated-token" });
+    await as.action(api.docks.actions.rotateDockKey, { dockId, apiKey: "rotated-token" });
+    expect(await storedKey()).not.toEqual(original);
+    await as.mutation(api.docks.mutations.syncDock, { dockId });
+    await settle(t);
+    const [dock] = await as.query(api.docks.queries.listDocks, { orgId });
+    expect(dock.lastSyncStatus).toBe("success");
+  });
+
+  test("renaming trims the name and rejects empty or overlong names", async () => {
+    const { t, orgId, as } = await admin();
+    const dockId = await as.action(api.docks.actions.createDock, {
+      orgId,
+      name: "Old",
+      provider: "linode",
+      apiKey: emulator.accounts.linode.token,
+    });
+    await settle(t);
+    await as.mutation(api.docks.mutations.renameDock, { dockId, name: "  New name " });
+    expect((await as.query(api.docks.queries.listDocks, {}))[0].name).toBe("New name");
+    await expect(as.mutation(api.docks.mutations.renameDock, { dockId, name: "   " })).rejects.toThrow(/INVALID_ARGUMENT/);
+    await expect(as.mutation(api.docks.mutations.renameDock, { dockId, name: "x".repeat(101) })).rejects.toThrow(
+      /INVALID_ARGUMENT/,
+    );
+    expect((await as.query(api.docks.queries.listDocks, {}))[0].name).toBe("New name");
+  });
+
+  test("deleting a dock removes every row it synced and their project links, in batches, and then the dock", async () => {
+    const t = newTest({ limits: true });
+    const { orgId, as } = await admin(t);
+    const count = PURGE_BATCH * 2 + 50;
+    emulator.setAccount("digitalocean", generateAccount("digitalocean", { seed: 4, servers: 6, volumes: count, token: "do" }));
+    const dockId = await as.action(api.docks.actions.createDock, { orgId, name: "DO", provider: "digitalocean", apiKey: "do" });
+    await settle(t);
+    const volumes = await rowsOf(t, "blockVolumes", dockId);
+    expect(volumes.length).toBe(count);
+    await t.run(async (ctx) => {
+      const projectId = await ctx.db.insert("projects", { orgId, name: "p" });
+      for (const v of volumes.slice(0, 3)) {
+        await ctx.db.insert("projectResources", { orgId, projectId, resourceTable: "blockVolumes", resourceId: v._id });
+      }
+    });
+    // Another dock's rows are left alone.
+    const keep = await as.action(api.docks.actions.createDock, {
+      orgId,
+      name: "V",
+      provider: "vultr",
+      apiKey: emulator.accounts.vultr.token,
+    });
+    await settle(t);
+
+    await as.mutation(api.docks.mutations.deleteDock, { dockId });
+    expect((await as.query(api.docks.queries.listDocks, {})).map((d) => d._id)).toEqual([keep]);
+    await expect(as.mutation(api.docks.mutations.syncDock, { dockId })).rejects.toThrow(/NOT_FOUND/);
+    await settle(t);
+    expect(await t.run((ctx) => ctx.db.get("docks", dockId))).toBeNull();
+    expect(await rowsOf(t, "blockVolumes", dockId)).toEqual([]);
+    expect(await rowsOf(t, "servers", dockId)).toEqual([]);
+    expect(await t.run((ctx) => ctx.db.query("projectResources").collect())).toEqual([]);
+    expect((await rowsOf(t, "blockVolumes", keep)).length).toBeGreaterThan(0);
+  });
+
+  test("every change to a dock is in the audit log, newest first, readable by admins only", async () => {
+    const { t, orgId, as, userId } = await admin();
+    const dockId: Id<"docks"> = await as.action(api.docks.actions.createDock, {
+      orgId,
+      name: "A",
+      provider: "vultr",
+      apiKey: emulator.accounts.vultr.token,
+    });
+    await settle(t);
+    await as.mutation(api.docks.mutations.renameDock, { dockId, name: "B" });
+    await as.mutation(api.docks.mutations.syncDock, { dockId });
+    await settle(t);
+    await as.action(api.docks.actions.rotateDockKey, { dockId, apiKey: emulator.accounts.vultr.token });
+    await as.mutation(api.docks.mutations.deleteDock, { dockId });
+    await settle(t);
+
+    const log = await as.query(api.docks.queries.listAuditLogs, { orgId, paginationOpts: { numItems: 10, cursor: null } });
+    expect(log.page.map((e) => e.action)).toEqual([
+      "dock.deleted",
+      "dock.keyRotated",
+      "dock.syncRequested",
+      "dock.renamed",
+      "dock.created",
+    ]);
+    expect(log.page.every((e) => e.actorId === userId && e.dockId === dockId)).toBe(true);
+    expect(JSON.stringify(log)).not.toContain(emulator.accounts.vultr.token);
+
+    const { as: member } = await seedMember(t, orgId, "member");
+    const hidden = await member.query(api.docks.queries.listAuditLogs, { orgId, paginationOpts: { numItems: 10, cursor: null } });
+    expect(hidden.page).toEqual([]);
+  });
+});

@@ -1,0 +1,38 @@
+// Removing a dock's rows after the dock is deleted: every resource table, with
+// the rows' project links, a bounded batch per transaction.
+import type { Doc } from "../_generated/dataModel";
+import type { MutationCtx } from "../_generated/server";
+import type { ResourceTable } from "../validators";
+import { deleteProjectLinks } from "./sync";
+
+const RESOURCE_TABLES: ResourceTable[] = [
+  "servers",
+  "webServices",
+  "domains",
+  "databases",
+  "blockVolumes",
+  "buckets",
+];
+
+// Rows per transaction: each may carry a few project links, so this stays
+// far under Convex's per-transaction document limits.
+export const PURGE_BATCH = 500;
+
+/** Deletes up to PURGE_BATCH of the dock's rows; true when none are left. */
+export async function purgeDockBatch(ctx: MutationCtx, dock: Doc<"docks">): Promise<boolean> {
+  let budget = PURGE_BATCH;
+  for (const table of RESOURCE_TABLES) {
+    const rows = await ctx.db
+      .query(table as "blockVolumes")
+      .withIndex("by_dockId", (q) => q.eq("dockId", dock._id))
+      .take(budget + 1);
+    const batch = rows.slice(0, budget);
+    for (const row of batch) {
+      await deleteProjectLinks(ctx, table, row._id);
+      await ctx.db.delete(table as "blockVolumes", row._id);
+    }
+    budget -= batch.length;
+    if (rows.length > batch.length || budget === 0) return false;
+  }
+  return true;
+}
