@@ -1,7 +1,9 @@
 import { describe, expect, test } from "vitest";
 import { api } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
+import volumesSample from "../../docks/digitalocean/getVolumes.json";
 import { newTest, seedDock, seedMember, seedOrg, type TestConvex } from "../test.setup";
+import { LIST_LIMIT, MAX_PAGE_SIZE } from "./queries";
 
 async function seedVolume(t: TestConvex, orgId: Id<"organizations">, dockId: Id<"docks">, key: string) {
   return await t.run((ctx) =>
@@ -97,5 +99,147 @@ describe("resource queries", () => {
     await t.run((ctx) => ctx.db.insert("memberships", { orgId: orgB, userId, role: "member" }));
     const volumes = await as.query(api.resources.queries.listBlockVolumes, {});
     expect(volumes.map((v) => v.providerResourceId).sort()).toEqual(["vol-a", "vol-b"]);
+  });
+});
+
+describe("paginated resource queries", () => {
+  async function mixedOrg() {
+    const t = newTest();
+    const orgA = await seedOrg(t, "A");
+    const orgB = await seedOrg(t, "B");
+    const vultr = await seedDock(t, orgA, "vultr", "v");
+    const vultr2 = await seedDock(t, orgA, "vultr", "v2");
+    const other = await seedDock(t, orgB, "vultr", "o");
+    for (let i = 0; i < 7; i++) await seedVolume(t, orgA, vultr, `a-${i}`);
+    for (let i = 0; i < 3; i++) await seedVolume(t, orgA, vultr2, `b-${i}`);
+    await t.run((ctx) =>
+      ctx.db.insert("blockVolumes", {
+        orgId: orgA,
+        dockId: vultr2,
+        provider: "digitalocean",
+        providerResourceId: "do-1",
+        name: "do-1",
+        status: "active",
+        sizeGb: 1,
+        region: "nyc1",
+        fullApiData: {},
+        updatedAt: 0,
+      }),
+    );
+    await seedVolume(t, orgB, other, "other");
+    return { t, orgA, orgB, vultr, other };
+  }
+
+  async function readAll(
+    page: (cursor: string | null) => Promise<{ page: { providerResourceId: string }[]; isDone: boolean; continueCursor: string }>,
+  ) {
+    const keys: string[] = [];
+    let cursor: string | null = null;
+    for (;;) {
+      const result = await page(cursor);
+      keys.push(...result.page.map((r) => r.providerResourceId));
+      if (result.isDone) return keys;
+      cursor = result.continueCursor;
+    }
+  }
+
+  test("pages through an org's volumes without repeats or gaps", async () => {
+    const { t, orgA } = await mixedOrg();
+    const { as } = await seedMember(t, orgA, "viewer");
+    const keys = await readAll((cursor) =>
+      as.query(api.resources.queries.paginateBlockVolumes, { orgId: orgA, paginationOpts: { numItems: 3, cursor } }),
+    );
+    expect(keys.sort()).toEqual(["a-0", "a-1", "a-2", "a-3", "a-4", "a-5", "a-6", "b-0", "b-1", "b-2", "do-1"]);
+  });
+
+  test("filters by dock and by provider", async () => {
+    const { t, orgA, vultr } = await mixedOrg();
+    const { as } = await seedMember(t, orgA, "viewer");
+    const byDock = await readAll((cursor) =>
+      as.query(api.resources.queries.paginateBlockVolumes, { orgId: orgA, dockId: vultr, paginationOpts: { numItems: 4, cursor } }),
+    );
+    expect(byDock.sort()).toEqual(["a-0", "a-1", "a-2", "a-3", "a-4", "a-5", "a-6"]);
+    const byProvider = await readAll((cursor) =>
+      as.query(api.resources.queries.paginateBlockVolumes, {
+        orgId: orgA,
+        provider: "digitalocean",
+        paginationOpts: { numItems: 4, cursor },
+      }),
+    );
+    expect(byProvider).toEqual(["do-1"]);
+  });
+
+  test("another org's dock or org gives an empty page", async () => {
+    const { t, orgA, orgB, other } = await mixedOrg();
+    const { as } = await seedMember(t, orgA, "owner");
+    const opts = { numItems: 10, cursor: null };
+    expect((await as.query(api.resources.queries.paginateBlockVolumes, { orgId: orgB, paginationOpts: opts })).page).toEqual([]);
+    expect(
+      (await as.query(api.resources.queries.paginateBlockVolumes, { orgId: orgA, dockId: other, paginationOpts: opts })).page,
+    ).toEqual([]);
+    expect((await as.query(api.resources.queries.paginateServers, { orgId: orgB, paginationOpts: opts })).page).toEqual([]);
+    expect((await as.query(api.resources.queries.paginateBuckets, { orgId: orgB, paginationOpts: opts })).page).toEqual([]);
+  });
+
+  test("a page is capped at MAX_PAGE_SIZE rows", async () => {
+    const { t, orgA, vultr } = await mixedOrg();
+    await t.run(async (ctx) => {
+      for (let i = 0; i < MAX_PAGE_SIZE + 5; i++) {
+        await ctx.db.insert("blockVolumes", {
+          orgId: orgA,
+          dockId: vultr,
+          provider: "vultr",
+          providerResourceId: `bulk-${i}`,
+          name: `bulk-${i}`,
+          status: "active",
+          sizeGb: 1,
+          region: "ewr",
+          fullApiData: {},
+          updatedAt: 0,
+        });
+      }
+    });
+    const { as } = await seedMember(t, orgA, "viewer");
+    const page = await as.query(api.resources.queries.paginateBlockVolumes, {
+      orgId: orgA,
+      paginationOpts: { numItems: 10_000, cursor: null },
+    });
+    expect(page.page.length).toBe(MAX_PAGE_SIZE);
+    expect(page.isDone).toBe(false);
+  });
+});
+
+describe("array queries at scale", () => {
+  test("10,000 realistic volumes in an org are all returned within Convex's read limits", async () => {
+    const t = newTest({ limits: true });
+    const orgId = await seedOrg(t);
+    const dockId = await seedDock(t, orgId, "digitalocean", "token");
+    const volume = volumesSample.volumes[0];
+    for (let batch = 0; batch < 10; batch++) {
+      await t.run(async (ctx) => {
+        for (let i = 0; i < 1000; i++) {
+          const id = `${batch}-${i}`;
+          await ctx.db.insert("blockVolumes", {
+            orgId,
+            dockId,
+            provider: "digitalocean",
+            providerResourceId: id,
+            name: `volume-${id}`,
+            status: "active",
+            sizeGb: 100,
+            region: "ams3",
+            attachedToInstance: "318274655",
+            attachedToInstanceLabel: "api-ams3-01",
+            filesystemType: "ext4",
+            fullApiData: { volume: { ...volume, id } },
+            updatedAt: 0,
+          });
+        }
+      });
+    }
+    const { as } = await seedMember(t, orgId, "viewer");
+    const rows = await as.query(api.resources.queries.listBlockVolumes, { orgId });
+    expect(rows.length).toBe(10_000);
+    expect(LIST_LIMIT).toBeGreaterThanOrEqual(10_000);
   });
 });
