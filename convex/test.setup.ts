@@ -3,7 +3,7 @@
 // (Two dots in the name keep Convex from deploying this file.)
 /// <reference types="vite/client" />
 import { convexTest } from "convex-test";
-import type { Emulator, Provider as EmulatedProvider } from "../docks/emulator/server";
+import { startEmulator, type Emulator, type Provider as EmulatedProvider } from "../docks/emulator/server";
 import { api } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import { encryptApiKey } from "./lib/encryption";
@@ -20,6 +20,13 @@ export type TestConvex = ReturnType<typeof newTest>;
 export function newTest(options: { limits?: boolean } = {}) {
   process.env.ENCRYPTION_MASTER_KEY ??= TEST_MASTER_KEY;
   return convexTest({ schema, modules, transactionLimits: options.limits ?? false });
+}
+
+/** A fresh emulator with its default accounts, the adapters pointed at it. */
+export async function startTestEmulator(): Promise<Emulator> {
+  const emulator = await startEmulator();
+  useEmulator(emulator);
+  return emulator;
 }
 
 /** Points the adapters at the emulator, with retries fast enough for tests. */

@@ -8,22 +8,17 @@ import { randomBytes } from "node:crypto";
 import { convexTest } from "convex-test";
 import { api } from "../convex/_generated/api";
 import type { Doc, Id } from "../convex/_generated/dataModel";
+import { BASE_URL_ENV, PROVIDER_NAMES as NAMES } from "../convex/docks/http";
 import schema from "../convex/schema";
 import type { Provider } from "../convex/validators";
 import { convexModules } from "./convexModules";
 import { applyChanges, defaultAccounts } from "./emulator/accounts";
 import { startEmulator, type Emulator } from "./emulator/server";
 
-const NAMES: Record<Provider, string> = { vultr: "Vultr", digitalocean: "DigitalOcean", linode: "Linode" };
 const REAL_TOKEN_ENV: Record<Provider, string> = {
   vultr: "VULTR_API_KEY",
   digitalocean: "DIGITALOCEAN_TOKEN",
   linode: "LINODE_TOKEN",
-};
-const URL_ENV: Record<Provider, string> = {
-  vultr: "VULTR_API_URL",
-  digitalocean: "DIGITALOCEAN_API_URL",
-  linode: "LINODE_API_URL",
 };
 const PROVIDERS: Provider[] = ["vultr", "digitalocean", "linode"];
 
@@ -177,7 +172,7 @@ async function main(): Promise<number> {
     console.log(`Syncing real accounts (GET requests only): ${realTokens.map((p) => NAMES[p]).join(", ")}`);
   } else {
     emulator = await startEmulator({ accounts: defaultAccounts(), latencyMs: 25 });
-    for (const p of PROVIDERS) process.env[URL_ENV[p]] = emulator.baseUrls[p];
+    for (const p of PROVIDERS) process.env[BASE_URL_ENV[p]] = emulator.baseUrls[p];
     tokens = Object.fromEntries(PROVIDERS.map((p) => [p, emulator!.accounts[p].token]));
     console.log(`Provider emulator on http://127.0.0.1:${emulator.port} (Vultr, DigitalOcean, Linode)`);
   }

@@ -1,22 +1,19 @@
 // The sync lease and the schedule: one sync per dock at a time, dead leases
 // recovered, the cron starting only due docks and backing off after failures.
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { startEmulator, type Emulator } from "../../docks/emulator/server";
+import type { Emulator } from "../../docks/emulator/server";
 import { api, internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
-import { newTest, seedDock, seedMember, seedOrg, syncNow, useEmulator, type TestConvex } from "../test.setup";
+import { newTest, seedDock, seedMember, seedOrg, syncNow, startTestEmulator, type TestConvex } from "../test.setup";
 import { DUE_BATCH } from "./cron";
 import { DEFAULT_SYNC_INTERVAL_MS, LEASE_TTL_MS, MAX_BACKOFF_MS } from "./lease";
 import { startSync } from "./mutations";
 
 let emulator: Emulator;
 beforeEach(async () => {
-  emulator = await startEmulator();
-  useEmulator(emulator);
+  emulator = await startTestEmulator();
 });
-afterEach(async () => {
-  await emulator.close();
-});
+afterEach(() => emulator.close());
 
 async function setup() {
   const t = newTest();

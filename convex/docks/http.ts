@@ -17,7 +17,7 @@ const DEFAULT_BASE_URLS: Record<Provider, string> = {
   linode: "https://api.linode.com",
 };
 
-const BASE_URL_ENV: Record<Provider, string> = {
+export const BASE_URL_ENV: Record<Provider, string> = {
   vultr: "VULTR_API_URL",
   digitalocean: "DIGITALOCEAN_API_URL",
   linode: "LINODE_API_URL",

@@ -2,23 +2,17 @@
 // and the audit trail they leave.
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { generateAccount } from "../../docks/emulator/accounts";
-import { startEmulator, type Emulator } from "../../docks/emulator/server";
+import type { Emulator } from "../../docks/emulator/server";
 import { api } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
-import { newTest, rowsOf, seedMember, seedOrg, type TestConvex } from "../test.setup";
+import { newTest, rowsOf, seedMember, seedOrg, startTestEmulator, type TestConvex } from "../test.setup";
 import { PURGE_BATCH } from "./removal";
 
 let emulator: Emulator;
 beforeEach(async () => {
-  emulator = await startEmulator();
-  process.env.ENCRYPTION_MASTER_KEY = "a1".repeat(32);
-  process.env.VULTR_API_URL = emulator.baseUrls.vultr;
-  process.env.DIGITALOCEAN_API_URL = emulator.baseUrls.digitalocean;
-  process.env.LINODE_API_URL = emulator.baseUrls.linode;
+  emulator = await startTestEmulator();
 });
-afterEach(async () => {
-  await emulator.close();
-});
+afterEach(() => emulator.close());
 
 async function admin(t: TestConvex = newTest()) {
   const orgId = await seedOrg(t);

@@ -2,19 +2,16 @@
 // with Convex's transaction limits enforced.
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { applyChanges, generateAccount } from "../../docks/emulator/accounts";
-import { startEmulator, type Emulator } from "../../docks/emulator/server";
-import { newTest, rowsOf, seedDock, seedMember, seedOrg, syncNow, useEmulator } from "../test.setup";
+import type { Emulator } from "../../docks/emulator/server";
+import { newTest, rowsOf, seedDock, seedMember, seedOrg, syncNow, startTestEmulator } from "../test.setup";
 import { CHUNK_MAX_ITEMS } from "./syncFlow";
 import { WINDOW_READ_LIMIT, diffRow, sameValue } from "./sync";
 
 let emulator: Emulator;
 beforeEach(async () => {
-  emulator = await startEmulator();
-  useEmulator(emulator);
+  emulator = await startTestEmulator();
 });
-afterEach(async () => {
-  await emulator.close();
-});
+afterEach(() => emulator.close());
 
 async function limitedDock(count: number) {
   const account = generateAccount("vultr", { seed: 31, servers: 10, volumes: count, token: "scale-token" });

@@ -2,7 +2,7 @@
 // provider emulator over HTTP -> internal mutations -> tables -> queries.
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { applyChanges, generateAccount } from "../../docks/emulator/accounts";
-import { startEmulator, type Emulator } from "../../docks/emulator/server";
+import type { Emulator } from "../../docks/emulator/server";
 import { api } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import {
@@ -12,7 +12,7 @@ import {
   seedMember,
   seedOrg,
   syncNow,
-  useEmulator,
+  startTestEmulator,
   type TestConvex,
 } from "../test.setup";
 import type { Provider } from "../validators";
@@ -20,13 +20,9 @@ import type { Provider } from "../validators";
 let emulator: Emulator;
 
 beforeEach(async () => {
-  emulator = await startEmulator();
-  useEmulator(emulator);
+  emulator = await startTestEmulator();
 });
-
-afterEach(async () => {
-  await emulator.close();
-});
+afterEach(() => emulator.close());
 
 // The table each provider's storage lands in, and the emulator path it is listed from.
 const STORAGE = {
