@@ -219,6 +219,8 @@ export async function syncChunk<T extends SyncedType>(
     // A row whose key lies outside the window was found by point lookup above
     // or belongs to another chunk; only rows this window owns are reported.
     if (!inWindow(row.providerResourceId, window)) continue;
+    // Created through the panel: kept until its own lifecycle removes it.
+    if (row.provisioningSource !== undefined) continue;
     result.staleCandidates.push({ id: row._id, key: row.providerResourceId });
   }
   if (truncated && lastRead !== undefined) result.scanAfter = lastRead;
