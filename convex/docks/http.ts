@@ -132,8 +132,8 @@ export function serverRequestedDelayMs(
   now: number,
   rateLimited: boolean,
 ): number | undefined {
-  const retryAfter = headers.get("retry-after");
-  if (retryAfter !== null) {
+  const retryAfter = headers.get("retry-after")?.trim();
+  if (retryAfter !== undefined && retryAfter !== "") {
     const seconds = Number(retryAfter);
     if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
     const date = Date.parse(retryAfter);
@@ -189,6 +189,9 @@ export class ProviderClient {
   }
 
   private async attempt(endpoint: string, query: Record<string, string>): Promise<Json> {
+    if (Date.now() >= this.deadline) {
+      throw this.error(endpoint, null, "this sync's time budget ran out before the request", false);
+    }
     const pause = this.pausedUntil - Date.now();
     if (pause > 0) {
       if (Date.now() + pause >= this.deadline) {
@@ -309,14 +312,16 @@ export class ProviderClient {
   private async listByCursor<T>(endpoint: string, key: string): Promise<T[]> {
     const all: T[] = [];
     let cursor = "";
-    let total: number | undefined;
+    // Every page's total, not only the last: an item removed mid-walk shifts
+    // the later pages, and only an earlier total shows that one was missed.
+    const totals: number[] = [];
     for (;;) {
       const query: Record<string, string> = { per_page: String(PAGE_SIZE.vultr) };
       if (cursor !== "") query.cursor = cursor;
       const body = await this.getJson(endpoint, query);
       all.push(...this.itemsOf<T>(endpoint, body, key));
       const meta = isObject(body.meta) ? body.meta : {};
-      if (typeof meta.total === "number") total = meta.total;
+      if (typeof meta.total === "number") totals.push(meta.total);
       const links = isObject(meta.links) ? meta.links : {};
       const next = typeof links.next === "string" ? links.next : "";
       if (next === "") break;
@@ -325,7 +330,7 @@ export class ProviderClient {
       }
       cursor = next;
     }
-    this.checkTotal(endpoint, all.length, total);
+    for (const total of totals) this.checkTotal(endpoint, all.length, total);
     return all;
   }
 

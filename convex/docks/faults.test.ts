@@ -1,0 +1,358 @@
+// The fault matrix through the whole sync flow: "sync dock" -> action ->
+// provider emulator over HTTP (with injected faults on the storage listing) ->
+// internal mutations -> tables. Recoverable faults must end in a complete
+// inventory after a bounded number of extra requests; persistent ones must
+// leave the previous storage rows untouched, say what failed, and still sync
+// the servers.
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { applyChanges, generateAccount, type ProviderAccount } from "../../docks/emulator/accounts";
+import type { Emulator, Fault } from "../../docks/emulator/server";
+import type { Doc, Id } from "../_generated/dataModel";
+import {
+  newTest,
+  rowsOf,
+  seedDock,
+  seedMember,
+  seedOrg,
+  startTestEmulator,
+  syncNow,
+  type TestConvex,
+} from "../test.setup";
+import type { Provider } from "../validators";
+import { DEFAULT_RETRY_POLICY, PROVIDER_NAMES } from "./http";
+import { DEFAULT_SYNC_INTERVAL_MS, nextSyncDelayMs } from "./lease";
+
+// Where each provider's storage lands, the path it is listed from, the key its
+// item has in fullApiData, and the provider's page maximum.
+const STORAGE = {
+  vultr: { table: "blockVolumes", path: "/v2/blocks", serversPath: "/v2/instances", dataKey: "block", pageMax: 500 },
+  digitalocean: {
+    table: "blockVolumes",
+    path: "/v2/volumes",
+    serversPath: "/v2/droplets",
+    dataKey: "volume",
+    pageMax: 200,
+  },
+  linode: {
+    table: "buckets",
+    path: "/v4/object-storage/buckets",
+    serversPath: "/v4/linode/instances",
+    dataKey: "bucket",
+    pageMax: 500,
+  },
+} as const;
+
+// The emulator's error messages, as the client reads them from each envelope.
+const MESSAGE_500 = {
+  vultr: "Internal server error, please try again later.",
+  digitalocean: "Server was unable to give you a response. (server_error)",
+  linode: "Please try again",
+};
+const MESSAGE_401 = {
+  vultr: "Invalid or missing API token.",
+  digitalocean: "Unable to authenticate you. (unauthorized)",
+  linode: "Invalid Token",
+};
+
+const ENV_KNOBS = ["SYNC_MAX_ATTEMPTS", "SYNC_REQUEST_TIMEOUT_MS"] as const;
+let savedEnv: Record<string, string | undefined>;
+let emulator: Emulator;
+
+beforeEach(async () => {
+  savedEnv = Object.fromEntries(ENV_KNOBS.map((k) => [k, process.env[k]]));
+  delete process.env.SYNC_MAX_ATTEMPTS;
+  emulator = await startTestEmulator();
+});
+
+afterEach(async () => {
+  for (const k of ENV_KNOBS) {
+    if (savedEnv[k] === undefined) delete process.env[k];
+    else process.env[k] = savedEnv[k];
+  }
+  await emulator.close();
+});
+
+type Item = Record<string, unknown>;
+
+function storageOf(provider: Provider, account: ProviderAccount = emulator.accounts[provider]): Item[] {
+  return provider === "linode" ? account.buckets : account.volumes;
+}
+
+/** The row key (providerResourceId) a storage item syncs to. */
+function keyOf(provider: Provider, item: Item): string {
+  return provider === "linode" ? `${String(item.region)}/${String(item.label)}` : String(item.id);
+}
+
+/** Replaces the provider's account with a changed copy: storage moved, servers as given. */
+function changeAccount(provider: Provider, change: { seed: number; add?: number; remove?: number; resize?: number }) {
+  emulator.setAccount(provider, applyChanges(provider, emulator.accounts[provider], change));
+}
+
+/** Adds one server at the provider; returns how many it has now. */
+function addServer(provider: Provider): number {
+  const account = emulator.accounts[provider];
+  const extra = generateAccount(provider, { seed: 99, servers: 1, volumes: 0, buckets: 0 }).servers[0];
+  emulator.setAccount(provider, { ...account, servers: [...account.servers, extra] });
+  return account.servers.length + 1;
+}
+
+/** A bigger storage account (two pages and more), same token. */
+function useStorageCount(provider: Provider, count: number) {
+  emulator.setAccount(
+    provider,
+    generateAccount(provider, {
+      seed: 21,
+      servers: 3,
+      volumes: count,
+      buckets: count,
+      token: emulator.accounts[provider].token,
+    }),
+  );
+}
+
+async function dockFor(provider: Provider, t: TestConvex = newTest()) {
+  const orgId = await seedOrg(t);
+  const { as } = await seedMember(t, orgId, "member");
+  const dockId = await seedDock(t, orgId, provider, emulator.accounts[provider].token);
+  return { t, as, dockId };
+}
+
+async function storageRows(t: TestConvex, provider: Provider, dockId: Id<"docks">) {
+  return await rowsOf(t, STORAGE[provider].table, dockId);
+}
+
+function pagesOf(provider: Provider): number {
+  return Math.max(1, Math.ceil(storageOf(provider).length / STORAGE[provider].pageMax));
+}
+
+function storageRequests(provider: Provider): number {
+  return emulator.countRequests({ provider, path: STORAGE[provider].path });
+}
+
+const byKey = <T>(key: (x: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+
+/** The storage rows hold exactly the provider's items, each verbatim in fullApiData. */
+async function expectStorageMatchesProvider(t: TestConvex, provider: Provider, dockId: Id<"docks">) {
+  const { dataKey } = STORAGE[provider];
+  const rows = (await storageRows(t, provider, dockId)).sort(byKey((r) => r.providerResourceId));
+  const items = storageOf(provider).slice().sort(byKey((i: Item) => keyOf(provider, i)));
+  expect(rows.map((r) => r.providerResourceId)).toEqual(items.map((i) => keyOf(provider, i)));
+  expect(rows.map((r) => r.fullApiData[dataKey])).toEqual(items);
+}
+
+/** Every server the provider lists has its row, and the servers listing was complete. */
+async function expectServersSynced(t: TestConvex, provider: Provider, dock: Doc<"docks">) {
+  const servers = await rowsOf(t, "servers", dock._id);
+  expect(servers.map((s) => s.providerResourceId).sort()).toEqual(
+    emulator.accounts[provider].servers.map((s) => String(s.id)).sort(),
+  );
+  expect(dock.lastSyncStats?.servers).toMatchObject({ complete: true, skipped: 0 });
+  expect(dock.lastSyncStats?.servers?.error).toBeUndefined();
+}
+
+/** A complete, successful sync: storage and servers as the provider has them. */
+async function expectCompleteSync(t: TestConvex, provider: Provider, dock: Doc<"docks">) {
+  expect(dock.lastSyncStatus).toBe("success");
+  expect(dock.lastSyncError).toBeUndefined();
+  expect(dock.lastSyncStats?.[STORAGE[provider].table]).toMatchObject({
+    fetched: storageOf(provider).length,
+    skipped: 0,
+    complete: true,
+  });
+  expect(dock.consecutiveFailures).toBe(0);
+  expect(dock.nextSyncAt).toBe(dock.lastSyncAt! + DEFAULT_SYNC_INTERVAL_MS);
+  await expectStorageMatchesProvider(t, provider, dock._id);
+  await expectServersSynced(t, provider, dock);
+}
+
+/**
+ * Syncs once cleanly, changes the provider's storage (so a fault-free listing
+ * would insert, update and delete) and adds a server, then injects `fault`
+ * (on the storage path) and syncs again.
+ */
+async function syncWithFault(provider: Provider, fault: Omit<Fault, "provider" | "path">) {
+  const { t, as, dockId } = await dockFor(provider);
+  await syncNow(t, as, dockId);
+  const before = await storageRows(t, provider, dockId);
+  changeAccount(provider, { seed: 5, add: 2, remove: 2, resize: 1 });
+  addServer(provider);
+  emulator.resetRequests();
+  emulator.addFault({ provider, path: STORAGE[provider].path, ...fault });
+  const dock = await syncNow(t, as, dockId);
+  return { t, as, dockId, before, dock };
+}
+
+/** A failed storage listing: rows as they were, the error recorded, servers synced, not backed off. */
+async function expectStorageKept(
+  provider: Provider,
+  run: Awaited<ReturnType<typeof syncWithFault>>,
+  error: string,
+) {
+  const { t, dockId, before, dock } = run;
+  const { table } = STORAGE[provider];
+  expect(await storageRows(t, provider, dockId)).toEqual(before);
+  expect(dock.lastSyncStatus).toBe("partial");
+  expect(dock.lastSyncError).toBe(`${table}: ${error}`);
+  expect(dock.lastSyncStats?.[table]).toMatchObject({
+    fetched: 0,
+    inserted: 0,
+    updated: 0,
+    deleted: 0,
+    complete: false,
+    error,
+  });
+  await expectServersSynced(t, provider, dock);
+  // The servers synced, so this is not a failed sync: no backoff, due again after the interval.
+  expect(dock.consecutiveFailures).toBe(0);
+  expect(dock.nextSyncAt).toBe(dock.lastSyncAt! + DEFAULT_SYNC_INTERVAL_MS);
+}
+
+describe.each(["vultr", "digitalocean", "linode"] as const)("a %s storage listing", (provider) => {
+  const { path, table, pageMax } = STORAGE[provider];
+  const name = PROVIDER_NAMES[provider];
+
+  describe("recovers from", () => {
+    test("a 429 with Retry-After 0: retried once, and the inventory is complete", async () => {
+      const { t, dock } = await syncWithFault(provider, { kind: "429", retryAfterSeconds: 0 });
+      await expectCompleteSync(t, provider, dock);
+      expect(storageRequests(provider)).toBe(pagesOf(provider) + 1);
+    });
+
+    test("two 503s: retried twice, and the inventory is complete", async () => {
+      const { t, dock } = await syncWithFault(provider, { kind: "503", times: 2 });
+      await expectCompleteSync(t, provider, dock);
+      expect(storageRequests(provider)).toBe(pagesOf(provider) + 2);
+    });
+
+    test("a request that outlives SYNC_REQUEST_TIMEOUT_MS: abandoned, retried, and the inventory is complete", async () => {
+      process.env.SYNC_REQUEST_TIMEOUT_MS = "300";
+      const started = Date.now();
+      const { t, dock } = await syncWithFault(provider, { kind: "timeout", delayMs: 10_000 });
+      expect(Date.now() - started).toBeLessThan(8_000);
+      await expectCompleteSync(t, provider, dock);
+      expect(storageRequests(provider)).toBe(pagesOf(provider) + 1);
+      // The abandoned request never got an answer.
+      expect(emulator.countRequests({ provider, path, status: 0 })).toBe(1);
+    });
+
+    test("malformed JSON on page 2 once: page 2 is read again, and every page lands", async () => {
+      useStorageCount(provider, pageMax + 5);
+      const { t, dock } = await syncWithFault(provider, { kind: "malformed", page: 2, times: 1 });
+      expect(pagesOf(provider)).toBe(2);
+      await expectCompleteSync(t, provider, dock);
+      expect(storageRequests(provider)).toBe(2 + 1);
+    });
+  });
+
+  describe("fails, keeping the previous rows, on", () => {
+    test("a persistent 500: status partial, the error names provider, path and HTTP 500, and it stopped after SYNC_MAX_ATTEMPTS requests", async () => {
+      const run = await syncWithFault(provider, { kind: "500", times: Infinity });
+      await expectStorageKept(provider, run, `${name} GET ${path} failed: HTTP 500: ${MESSAGE_500[provider]}`);
+      expect(storageRequests(provider)).toBe(DEFAULT_RETRY_POLICY.maxAttempts);
+    });
+
+    test("a persistent 503 with SYNC_MAX_ATTEMPTS=2: exactly two requests", async () => {
+      process.env.SYNC_MAX_ATTEMPTS = "2";
+      const run = await syncWithFault(provider, { kind: "503", times: Infinity });
+      expect(run.dock.lastSyncError).toMatch(/HTTP 503/);
+      expect(await storageRows(run.t, provider, run.dockId)).toEqual(run.before);
+      expect(storageRequests(provider)).toBe(2);
+    });
+
+    test("a 401: the error carries the provider's own message, and the request was not retried", async () => {
+      const run = await syncWithFault(provider, { kind: "401", times: Infinity });
+      await expectStorageKept(provider, run, `${name} GET ${path} failed: HTTP 401: ${MESSAGE_401[provider]}`);
+      expect(storageRequests(provider)).toBe(1);
+    });
+
+    test("malformed JSON on page 2 every time: a readable error, page 1 read once and page 2 SYNC_MAX_ATTEMPTS times", async () => {
+      useStorageCount(provider, pageMax + 5);
+      const run = await syncWithFault(provider, { kind: "malformed", page: 2, times: Infinity });
+      expect(pagesOf(provider)).toBe(2);
+      expect(run.before.length).toBe(pageMax + 5);
+      await expectStorageKept(provider, run, `${name} GET ${path} failed: HTTP 200: the answer is not valid JSON`);
+      expect(storageRequests(provider)).toBe(1 + DEFAULT_RETRY_POLICY.maxAttempts);
+    });
+  });
+
+  test("an item without its id is skipped and counted, the other items sync, and nothing is deleted", async () => {
+    const { t, before, dock } = await syncWithFault(provider, { kind: "missing-id", times: 1 });
+    const listed = storageOf(provider);
+    const [idless, ...rest] = listed;
+    const stats = dock.lastSyncStats?.[table];
+    expect(stats).toMatchObject({ fetched: listed.length, skipped: 1, inserted: 2, deleted: 0, complete: false });
+    expect(dock.lastSyncStatus).toBe("partial");
+    expect(dock.lastSyncError).toMatch(new RegExp(`^${table}: 1 malformed item\\(s\\) skipped \\(${provider === "linode" ? "label" : "id"} is missing`));
+    expect(dock.lastSyncError).toMatch(/rows not in the listing were kept$/);
+
+    const rows = await storageRows(t, provider, dock._id);
+    const rowByKey = new Map(rows.map((r) => [r.providerResourceId, r]));
+    // Every other listed item landed as the provider has it now (new, resized or unchanged)...
+    for (const item of rest) {
+      expect(rowByKey.get(keyOf(provider, item))?.fullApiData[STORAGE[provider].dataKey]).toEqual(item);
+    }
+    // ...and no row was deleted: the two removed at the provider and the id-less one are still there.
+    const keys = new Set(rows.map((r) => r.providerResourceId));
+    for (const row of before) expect(keys.has(row.providerResourceId)).toBe(true);
+    expect(keys.has(keyOf(provider, idless))).toBe(true);
+    expect(rows.length).toBe(before.length + 2);
+    await expectServersSynced(t, provider, dock);
+  });
+
+  test("an item removed at the provider while the listing is being read costs no other item its row", async () => {
+    // Offset paging: removing the first item after page 1 was read shifts
+    // every later item one place forward, so page 2 starts one item late.
+    useStorageCount(provider, pageMax + 100);
+    const { t, as, dockId } = await dockFor(provider);
+    await syncNow(t, as, dockId);
+    emulator.resetRequests();
+    // Page 2 is answered only after 400 ms, by then from the changed account.
+    emulator.addFault({ provider, path, page: 2, kind: "timeout", delayMs: 400 });
+    const isPage2 = (r: Emulator["requests"][number]) =>
+      r.path === path && (provider === "vultr" ? r.query.cursor !== undefined : r.query.page === "2");
+    const removeFirstOnPage2 = (async () => {
+      for (let i = 0; i < 2_000 && !emulator.requests.some(isPage2); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      const account = emulator.accounts[provider];
+      emulator.setAccount(
+        provider,
+        provider === "linode" ? { ...account, buckets: account.buckets.slice(1) } : { ...account, volumes: account.volumes.slice(1) },
+      );
+    })();
+    const [dock] = await Promise.all([syncNow(t, as, dockId), removeFirstOnPage2]);
+
+    await expectStorageMatchesProvider(t, provider, dockId);
+    expect(dock.lastSyncStats?.[table]).toMatchObject({ deleted: 1, complete: true });
+  });
+});
+
+describe.each(["vultr", "digitalocean", "linode"] as const)("a %s dock whose every listing fails", (provider) => {
+  test("is in error, keeps all rows, backs off twice as long per failure, and recovers", async () => {
+    const { t, as, dockId } = await dockFor(provider);
+    await syncNow(t, as, dockId);
+    const storage = await storageRows(t, provider, dockId);
+    const servers = await rowsOf(t, "servers", dockId);
+    for (const path of [STORAGE[provider].path, STORAGE[provider].serversPath]) {
+      emulator.addFault({ provider, path, kind: "500", times: Infinity });
+    }
+
+    for (const failures of [1, 2]) {
+      const dock = await syncNow(t, as, dockId);
+      expect(dock.lastSyncStatus).toBe("error");
+      expect(dock.lastSyncError).toContain(`servers: ${PROVIDER_NAMES[provider]} GET ${STORAGE[provider].serversPath} failed: HTTP 500`);
+      expect(dock.lastSyncError).toContain(`${STORAGE[provider].table}: ${PROVIDER_NAMES[provider]} GET ${STORAGE[provider].path} failed: HTTP 500`);
+      expect(dock.consecutiveFailures).toBe(failures);
+      expect(dock.nextSyncAt).toBe(dock.lastSyncAt! + nextSyncDelayMs(DEFAULT_SYNC_INTERVAL_MS, failures));
+      expect(dock.nextSyncAt! - dock.lastSyncAt!).toBe(DEFAULT_SYNC_INTERVAL_MS * 2 ** failures);
+      expect(await storageRows(t, provider, dockId)).toEqual(storage);
+      expect(await rowsOf(t, "servers", dockId)).toEqual(servers);
+    }
+
+    emulator.clearFaults();
+    const dock = await syncNow(t, as, dockId);
+    expect(dock.lastSyncStatus).toBe("success");
+    expect(dock.consecutiveFailures).toBe(0);
+    expect(dock.nextSyncAt).toBe(dock.lastSyncAt! + DEFAULT_SYNC_INTERVAL_MS);
+  });
+});
