@@ -6,6 +6,8 @@ import { fail } from "./lib/errors";
 import { requireName } from "./lib/names";
 import { vRole } from "./validators";
 
+const MAX_MEMBERS_SCANNED = 1000;
+
 /** Creates an organization; the caller becomes its owner. */
 export const createOrganization = mutation({
   args: { name: v.string() },
@@ -37,6 +39,16 @@ export const setMemberRole = mutation({
     } else if (existing.role !== args.role) {
       if (existing.role === "owner" && membership.role !== "owner") {
         fail("FORBIDDEN", "Only an owner can change an owner's role.");
+      }
+      if (existing.role === "owner") {
+        // An org's members are few; its owners fewer.
+        const members = await ctx.db
+          .query("memberships")
+          .withIndex("by_orgId", (q) => q.eq("orgId", args.orgId))
+          .take(MAX_MEMBERS_SCANNED);
+        if (members.filter((m) => m.role === "owner").length <= 1) {
+          fail("INVALID_ARGUMENT", "An organization keeps at least one owner.");
+        }
       }
       await ctx.db.patch("memberships", existing._id, { role: args.role });
     }
