@@ -6,7 +6,7 @@ import { convexTest } from "convex-test";
 import { startEmulator, type Emulator, type Provider as EmulatedProvider } from "../docks/emulator/server";
 import { api } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
-import { encryptApiKey } from "./lib/encryption";
+import { dockKeyBinding, encryptApiKey } from "./lib/encryption";
 import schema from "./schema";
 import type { Provider, Role } from "./validators";
 
@@ -77,7 +77,7 @@ export async function seedDock(
   token: string,
   overrides: Partial<Doc<"docks">> = {},
 ) {
-  const encryptedApiKey = await encryptApiKey(token);
+  const encryptedApiKey = await encryptApiKey(token, dockKeyBinding(orgId));
   return await t.run((ctx) =>
     ctx.db.insert("docks", {
       orgId,

@@ -14,8 +14,9 @@ export const storeUser = mutation({
       .query("users")
       .withIndex("by_tokenIdentifier", (q) => q.eq("tokenIdentifier", identity.tokenIdentifier))
       .unique();
-    const name = identity.name ?? identity.email ?? "Unnamed user";
-    const email = identity.email ?? "";
+    // A claim the identity provider did not send keeps what was stored.
+    const name = identity.name ?? existing?.name ?? identity.email ?? "Unnamed user";
+    const email = identity.email ?? existing?.email ?? "";
     if (existing !== null) {
       if (existing.name !== name || existing.email !== email) {
         await ctx.db.patch("users", existing._id, { name, email });

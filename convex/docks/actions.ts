@@ -5,7 +5,7 @@ import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import { action, internalAction, type ActionCtx } from "../_generated/server";
 import { CAPABILITIES } from "../lib/auth";
-import { encryptApiKey } from "../lib/encryption";
+import { dockKeyBinding, encryptApiKey } from "../lib/encryption";
 import { fail } from "../lib/errors";
 import { requireName } from "../lib/names";
 import { vProvider, type Provider, type Role } from "../validators";
@@ -24,7 +24,7 @@ async function requireDockAccessFromAction(
   ctx: ActionCtx,
   dockId: Id<"docks">,
   minimum: Role,
-): Promise<Provider> {
+): Promise<{ provider: Provider; orgId: Id<"organizations"> }> {
   return await ctx.runQuery(internal.docks.queries.checkDockAccess, { dockId, minimum });
 }
 
@@ -50,6 +50,11 @@ export function requireApiKey(raw: string): string {
   const apiKey = raw.trim();
   if (apiKey.length === 0) fail("INVALID_ARGUMENT", "The API key is empty.");
   if (apiKey.length > MAX_API_KEY_LENGTH) fail("INVALID_ARGUMENT", "The API key is too long.");
+  // Provider tokens are printable ASCII without spaces; anything else is a
+  // paste accident and would break the Authorization header.
+  if (!/^[\x21-\x7e]+$/.test(apiKey)) {
+    fail("INVALID_ARGUMENT", "The API key contains spaces or characters no provider token has.");
+  }
   return apiKey;
 }
 
@@ -61,8 +66,8 @@ export const createDock = action({
     await requireOrgRoleFromAction(ctx, args.orgId, CAPABILITIES.manageDocks);
     const name = requireName(args.name, "dock");
     const apiKey = requireApiKey(args.apiKey);
+    const encryptedApiKey = await encryptApiKey(apiKey, dockKeyBinding(args.orgId));
     await verifyApiKey(args.provider, apiKey);
-    const encryptedApiKey = await encryptApiKey(apiKey);
     return await ctx.runMutation(internal.docks.mutations.insertDock, {
       orgId: args.orgId,
       name,
@@ -77,10 +82,11 @@ export const rotateDockKey = action({
   args: { dockId: v.id("docks"), apiKey: v.string() },
   returns: v.null(),
   handler: async (ctx, args) => {
-    const provider = await requireDockAccessFromAction(ctx, args.dockId, CAPABILITIES.manageDocks);
+    const { provider, orgId } = await requireDockAccessFromAction(ctx, args.dockId, CAPABILITIES.manageDocks);
     const apiKey = requireApiKey(args.apiKey);
+    // Encrypting first means a missing master key fails before the key leaves.
+    const encryptedApiKey = await encryptApiKey(apiKey, dockKeyBinding(orgId));
     await verifyApiKey(provider, apiKey);
-    const encryptedApiKey = await encryptApiKey(apiKey);
     await ctx.runMutation(internal.docks.mutations.replaceDockKey, { dockId: args.dockId, encryptedApiKey });
     return null;
   },

@@ -82,6 +82,11 @@ export type ClientOptions = {
   sleep?: (ms: number) => Promise<void>;
 };
 
+// Pages in flight at once once page 1 has told the page count (DigitalOcean,
+// Linode). Six keeps a listing's wall time near one round trip per six pages
+// while staying a small burst for the providers' per-minute limits.
+export const DEFAULT_PAGE_CONCURRENCY = 6;
+
 const PAGE_SIZE: Record<Provider, number> = {
   vultr: 500, // per_page max
   digitalocean: 200, // per_page max
@@ -96,8 +101,16 @@ function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+// A provider's message is shown to users and stored on the dock: bounded.
+const MAX_PROVIDER_MESSAGE = 300;
+
 /** The provider's own error text from its envelope, or a short excerpt of the body. */
 export function parseProviderMessage(provider: Provider, body: string): string {
+  const message = providerMessageOf(provider, body);
+  return message.length <= MAX_PROVIDER_MESSAGE ? message : `${message.slice(0, MAX_PROVIDER_MESSAGE - 1)}…`;
+}
+
+function providerMessageOf(provider: Provider, body: string): string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -178,7 +191,7 @@ export class ProviderClient {
     this.token = options.token;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.deadline = options.deadline ?? Number.POSITIVE_INFINITY;
-    this.concurrency = Math.max(1, options.concurrency ?? 4);
+    this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_PAGE_CONCURRENCY);
     this.sleep = options.sleep ?? defaultSleep;
   }
 
@@ -225,8 +238,11 @@ export class ProviderClient {
     } finally {
       clearTimeout(timer);
     }
-    const exhausted = exhaustedWindowResetMs(response.headers, Date.now());
-    if (exhausted !== undefined) this.pausedUntil = Math.max(this.pausedUntil, Date.now() + exhausted);
+    // One clock reading for the pause and the retry wait, so a retry that
+    // waited out the window does not then wait a millisecond more.
+    const answeredAt = Date.now();
+    const exhausted = exhaustedWindowResetMs(response.headers, answeredAt);
+    if (exhausted !== undefined) this.pausedUntil = Math.max(this.pausedUntil, answeredAt + exhausted);
     if (!response.ok) {
       const err = this.error(
         endpoint,
@@ -234,7 +250,7 @@ export class ProviderClient {
         parseProviderMessage(this.provider, body),
         RETRYABLE_STATUS.has(response.status),
       );
-      err.retryAfterMs = serverRequestedDelayMs(response.headers, Date.now(), response.status === 429);
+      err.retryAfterMs = serverRequestedDelayMs(response.headers, answeredAt, response.status === 429);
       throw err;
     }
     try {

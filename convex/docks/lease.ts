@@ -47,5 +47,6 @@ export function summarizeErrors(stats: SyncStats, fatalError: string | undefined
   const lines = Object.entries(stats)
     .filter(([, s]) => s?.error !== undefined)
     .map(([type, s]) => `${type}: ${s!.error}`);
-  return lines.length > 0 ? lines.join("\n") : undefined;
+  // Each part is bounded where it is made; this bounds the whole as well.
+  return lines.length > 0 ? lines.join("\n").slice(0, 2000) : undefined;
 }

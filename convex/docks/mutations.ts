@@ -5,7 +5,7 @@ import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import { internalMutation, mutation, type MutationCtx } from "../_generated/server";
 import { recordAudit } from "../lib/audit";
-import { CAPABILITIES, requireOrgRole } from "../lib/auth";
+import { CAPABILITIES, requireDockRole, requireOrgRole } from "../lib/auth";
 import { fail } from "../lib/errors";
 import { requireName } from "../lib/names";
 import { vProvider, vSyncedType, vSyncStats, type SyncedType } from "../validators";
@@ -67,19 +67,11 @@ export async function startSync(
   return leaseId;
 }
 
-/** The dock, unless it is gone or being removed (both read as NOT_FOUND). */
-export async function getLiveDock(ctx: MutationCtx, dockId: Id<"docks">): Promise<Doc<"docks">> {
-  const dock = await ctx.db.get("docks", dockId);
-  if (dock === null || dock.deletingAt !== undefined) fail("NOT_FOUND", "No such dock.");
-  return dock;
-}
-
 export const syncDock = mutation({
   args: { dockId: v.id("docks") },
   returns: v.null(),
   handler: async (ctx, { dockId }) => {
-    const dock = await getLiveDock(ctx, dockId);
-    const { user } = await requireOrgRole(ctx, dock.orgId, CAPABILITIES.syncDock);
+    const { user, dock } = await requireDockRole(ctx, dockId, CAPABILITIES.syncDock);
     await startSync(ctx, dock, Date.now());
     await recordAudit(ctx, dock, "dock.syncRequested", user._id);
     return null;
@@ -90,8 +82,7 @@ export const renameDock = mutation({
   args: { dockId: v.id("docks"), name: v.string() },
   returns: v.null(),
   handler: async (ctx, args) => {
-    const dock = await getLiveDock(ctx, args.dockId);
-    const { user } = await requireOrgRole(ctx, dock.orgId, CAPABILITIES.manageDocks);
+    const { user, dock } = await requireDockRole(ctx, args.dockId, CAPABILITIES.manageDocks);
     const name = requireName(args.name, "dock");
     if (name === dock.name) return null;
     await ctx.db.patch("docks", dock._id, { name });
@@ -108,8 +99,7 @@ export const deleteDock = mutation({
   args: { dockId: v.id("docks") },
   returns: v.null(),
   handler: async (ctx, { dockId }) => {
-    const dock = await getLiveDock(ctx, dockId);
-    const { user } = await requireOrgRole(ctx, dock.orgId, CAPABILITIES.manageDocks);
+    const { user, dock } = await requireDockRole(ctx, dockId, CAPABILITIES.manageDocks);
     await ctx.db.patch("docks", dock._id, {
       deletingAt: Date.now(),
       syncState: "idle",
@@ -140,8 +130,7 @@ export const replaceDockKey = internalMutation({
   args: { dockId: v.id("docks"), encryptedApiKey: v.bytes() },
   returns: v.null(),
   handler: async (ctx, args) => {
-    const dock = await getLiveDock(ctx, args.dockId);
-    const { user } = await requireOrgRole(ctx, dock.orgId, CAPABILITIES.manageDocks);
+    const { user, dock } = await requireDockRole(ctx, args.dockId, CAPABILITIES.manageDocks);
     await ctx.db.patch("docks", dock._id, { encryptedApiKey: args.encryptedApiKey, consecutiveFailures: 0 });
     await recordAudit(ctx, dock, "dock.keyRotated", user._id);
     return null;
@@ -249,14 +238,15 @@ export const finishSync = internalMutation({
     const dock = await ctx.db.get("docks", args.dockId);
     if (!holdsLease(dock, args.leaseId)) return null;
     const now = Date.now();
-    const status = overallStatus(args.stats, args.fatalError);
+    const fatalError = args.fatalError === undefined ? undefined : args.fatalError.slice(0, 2000);
+    const status = overallStatus(args.stats, fatalError);
     const failures = status === "error" ? (dock.consecutiveFailures ?? 0) + 1 : 0;
     await ctx.db.patch("docks", dock._id, {
       syncState: "idle",
       syncLeaseId: undefined,
       lastSyncStatus: status,
       lastSyncAt: now,
-      lastSyncError: summarizeErrors(args.stats, args.fatalError),
+      lastSyncError: summarizeErrors(args.stats, fatalError),
       lastSyncStats: args.stats,
       consecutiveFailures: failures,
       nextSyncAt: now + nextSyncDelayMs(dock.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS, failures),

@@ -55,11 +55,11 @@ function describe(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-/** The item with the named secret fields removed, for fullApiData. */
-export function withoutSecrets(item: Item, secrets: readonly string[]): Item {
-  const copy: Item = { ...item };
+/** The item with the named secret fields removed. */
+export function withoutSecrets<T extends object>(item: T, secrets: readonly string[]): T {
+  const copy = { ...item } as Record<string, unknown>;
   for (const s of secrets) delete copy[s];
-  return copy;
+  return copy as T;
 }
 
 /** Runs a parser and turns an ItemError into a skip reason. */
@@ -74,4 +74,30 @@ export function parseWith<R>(
       throw e;
     }
   };
+}
+
+// Convex refuses field names that are empty, start with "$" or hold control
+// characters, and a document over 1 MiB; one odd provider item must not fail
+// the chunk it travels in. Strings this long are never inventory data.
+const MAX_STORED_STRING = 4096;
+const MAX_DEPTH = 12;
+const STORABLE_KEY = /^[\x20-\x7e]+$/;
+
+/** A copy of a provider value that Convex can store: odd keys dropped, long strings cut, deep nesting flattened. */
+export function storable(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") {
+    return value.length > MAX_STORED_STRING ? `${value.slice(0, MAX_STORED_STRING)}…` : value;
+  }
+  if (typeof value === "number") return Number.isFinite(value) ? value : null;
+  if (value === null || typeof value !== "object") {
+    return typeof value === "boolean" ? value : value === undefined ? null : String(value);
+  }
+  if (depth >= MAX_DEPTH) return JSON.stringify(value).slice(0, MAX_STORED_STRING);
+  if (Array.isArray(value)) return value.map((v) => storable(v, depth + 1));
+  const out: Item = {};
+  for (const [key, v] of Object.entries(value as Item)) {
+    if (!STORABLE_KEY.test(key) || key.startsWith("$")) continue;
+    out[key] = storable(v, depth + 1);
+  }
+  return out;
 }

@@ -3,8 +3,7 @@
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
 import { internalQuery, query } from "../_generated/server";
-import { CAPABILITIES, readableOrgIds, requireOrgRole } from "../lib/auth";
-import { fail } from "../lib/errors";
+import { CAPABILITIES, readableOrgIds, requireDockRole, requireOrgRole } from "../lib/auth";
 import { dockStatusFields, vAuditLogDoc, vProvider, vRole, vSyncedType } from "../validators";
 import { holdsLease } from "./lease";
 
@@ -13,12 +12,22 @@ export const getDockForSync = internalQuery({
   args: { dockId: v.id("docks"), leaseId: v.string() },
   returns: v.union(
     v.null(),
-    v.object({ provider: vProvider, encryptedApiKey: v.bytes(), name: v.string() }),
+    v.object({
+      provider: vProvider,
+      encryptedApiKey: v.bytes(),
+      name: v.string(),
+      orgId: v.id("organizations"),
+    }),
   ),
   handler: async (ctx, { dockId, leaseId }) => {
     const dock = await ctx.db.get("docks", dockId);
     if (!holdsLease(dock, leaseId)) return null;
-    return { provider: dock.provider, encryptedApiKey: dock.encryptedApiKey, name: dock.name };
+    return {
+      provider: dock.provider,
+      encryptedApiKey: dock.encryptedApiKey,
+      name: dock.name,
+      orgId: dock.orgId,
+    };
   },
 });
 
@@ -114,15 +123,13 @@ export const listDocks = query({
   },
 });
 
-/** The access check for dock actions: the caller may manage this live dock. Returns its provider. */
+/** The access check for dock actions: the caller may manage this live dock. */
 export const checkDockAccess = internalQuery({
   args: { dockId: v.id("docks"), minimum: vRole },
-  returns: vProvider,
+  returns: v.object({ provider: vProvider, orgId: v.id("organizations") }),
   handler: async (ctx, { dockId, minimum }) => {
-    const dock = await ctx.db.get("docks", dockId);
-    if (dock === null || dock.deletingAt !== undefined) fail("NOT_FOUND", "No such dock.");
-    await requireOrgRole(ctx, dock.orgId, minimum);
-    return dock.provider;
+    const { dock } = await requireDockRole(ctx, dockId, minimum);
+    return { provider: dock.provider, orgId: dock.orgId };
   },
 });
 

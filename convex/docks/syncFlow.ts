@@ -5,10 +5,16 @@ import { env } from "../_generated/server";
 import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import type { ActionCtx } from "../_generated/server";
-import { decryptApiKey } from "../lib/encryption";
+import { decryptApiKey, dockKeyBinding } from "../lib/encryption";
 import { SYNCED_TYPES, type SyncedType, type SyncStats, type TypeSyncStats } from "../validators";
 import type { DockAdapter, RawItem } from "./_types";
-import { DEFAULT_RETRY_POLICY, ProviderClient, type RetryPolicy } from "./http";
+import { storable } from "./parse";
+import {
+  DEFAULT_PAGE_CONCURRENCY,
+  DEFAULT_RETRY_POLICY,
+  ProviderClient,
+  type RetryPolicy,
+} from "./http";
 import { SYNC_BUDGET_MS } from "./lease";
 import { getAdapter } from "./registry";
 import type { ChunkResult } from "./sync";
@@ -59,14 +65,22 @@ function emptyStats(fetched: number): TypeSyncStats {
   return { fetched, inserted: 0, updated: 0, deleted: 0, unchanged: 0, skipped: 0, complete: false };
 }
 
+// Error text stored on the dock is bounded: a provider can answer with any
+// amount of text, and a dock document must stay far below Convex's 1 MiB.
+export const MAX_ERROR_LENGTH = 500;
+
+export function truncate(text: string, max = MAX_ERROR_LENGTH): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 function errorMessage(e: unknown): string {
   if (e instanceof Error) {
     // ConvexError carries its message in data; keep only text a user can read.
     const data = (e as { data?: unknown }).data;
-    if (typeof data === "object" && data !== null && "message" in data) return String(data.message);
-    return e.message;
+    if (typeof data === "object" && data !== null && "message" in data) return truncate(String(data.message));
+    return truncate(e.message);
   }
-  return String(e);
+  return truncate(String(e));
 }
 
 function isLeaseLost(e: unknown): boolean {
@@ -95,7 +109,7 @@ async function syncType(
     const parsed = parse(raw);
     if (!parsed.ok) {
       stats.skipped++;
-      if (skipReasons.length < 3) skipReasons.push(parsed.reason);
+      if (skipReasons.length < 3) skipReasons.push(truncate(parsed.reason, 100));
       continue;
     }
     const key = parsed.fields.providerResourceId;
@@ -104,7 +118,10 @@ async function syncType(
       continue;
     }
     seen.add(key);
-    keyed.push({ key, raw, bytes: JSON.stringify(raw).length });
+    // Made storable before it crosses into the mutation: Convex refuses some
+    // field names even in arguments, and one odd item must not fail its chunk.
+    const clean = storable(raw);
+    keyed.push({ key, raw: clean, bytes: JSON.stringify(clean).length });
   }
   keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 
@@ -145,7 +162,7 @@ async function syncType(
   if (duplicates > 0) problems.push(`${duplicates} item(s) listed twice`);
   if (problems.length > 0) {
     // Some item could not be read, so its row cannot be told from a stale one.
-    stats.error = `${problems.join(", ")}; rows not in the listing were kept`;
+    stats.error = truncate(`${problems.join(", ")}; rows not in the listing were kept`);
     return stats;
   }
 
@@ -198,7 +215,7 @@ export async function runDockSync(
 
   let token: string;
   try {
-    token = await decryptApiKey(dock.encryptedApiKey);
+    token = await decryptApiKey(dock.encryptedApiKey, dockKeyBinding(dock.orgId));
   } catch (e) {
     await finish(errorMessage(e));
     return;
@@ -209,7 +226,7 @@ export async function runDockSync(
     token,
     retry: retryPolicyFromEnv(),
     deadline: startedAt + SYNC_BUDGET_MS,
-    concurrency: numberFromEnv("SYNC_PAGE_CONCURRENCY", 4),
+    concurrency: numberFromEnv("SYNC_PAGE_CONCURRENCY", DEFAULT_PAGE_CONCURRENCY),
   });
 
   const types = SYNCED_TYPES.filter((t) => adapter.fetch[t] !== undefined);

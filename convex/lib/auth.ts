@@ -74,6 +74,28 @@ export async function requireOrgRole(
 }
 
 /**
+ * The one access check for functions that take a dock id. Identity first
+ * (UNAUTHENTICATED); then a dock that is gone, being removed, or in an org
+ * the caller is not a member of all read as NOT_FOUND, so a stranger cannot
+ * tell which dock ids exist; a member with too small a role gets FORBIDDEN.
+ */
+export async function requireDockRole(
+  ctx: QueryCtx,
+  dockId: Id<"docks">,
+  minimum: Role,
+): Promise<{ user: Doc<"users">; dock: Doc<"docks">; membership: Doc<"memberships"> }> {
+  const user = await requireUser(ctx);
+  const dock = await ctx.db.get("docks", dockId);
+  const membership =
+    dock !== null && dock.deletingAt === undefined ? await getMembership(ctx, dock.orgId, user._id) : null;
+  if (dock === null || membership === null) fail("NOT_FOUND", "No such dock.");
+  if (!roleAtLeast(membership.role, minimum)) {
+    fail("FORBIDDEN", `This needs the ${minimum} role in the organization.`);
+  }
+  return { user, dock, membership };
+}
+
+/**
  * The access check for dashboard reads: the orgs whose rows the caller may
  * see, limited to `orgId` when given. Throws UNAUTHENTICATED without an
  * identity; answers [] (not an error) where the caller may see nothing, so a

@@ -4,7 +4,9 @@ import { env } from "../_generated/server";
 import { fail } from "./errors";
 
 // Stored layout: [version byte][12-byte IV][ciphertext + 16-byte GCM tag].
-// The version byte leaves room to rotate the master key later.
+// The version byte leaves room to rotate the master key later. `boundTo`
+// is GCM additional data: a ciphertext copied into another organization's
+// dock does not decrypt there.
 const FORMAT_VERSION = 1;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -28,12 +30,16 @@ async function masterKey(): Promise<CryptoKey> {
   return await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
 }
 
-export async function encryptApiKey(plaintext: string): Promise<ArrayBuffer> {
+export async function encryptApiKey(plaintext: string, boundTo = ""): Promise<ArrayBuffer> {
   if (plaintext.length === 0) fail("INVALID_ARGUMENT", "The API key is empty.");
   const key = await masterKey();
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
   const sealed = new Uint8Array(
-    await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, new TextEncoder().encode(plaintext)),
+    await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv, additionalData: new TextEncoder().encode(boundTo) },
+      key,
+      new TextEncoder().encode(plaintext),
+    ),
   );
   const out = new Uint8Array(1 + IV_BYTES + sealed.length);
   out[0] = FORMAT_VERSION;
@@ -42,7 +48,7 @@ export async function encryptApiKey(plaintext: string): Promise<ArrayBuffer> {
   return out.buffer;
 }
 
-export async function decryptApiKey(bytes: ArrayBuffer): Promise<string> {
+export async function decryptApiKey(bytes: ArrayBuffer, boundTo = ""): Promise<string> {
   const data = new Uint8Array(bytes);
   if (data.length < 1 + IV_BYTES + TAG_BYTES || data[0] !== FORMAT_VERSION) {
     fail("CONFIGURATION", "The stored API key is not in a format this deployment can read.");
@@ -50,16 +56,22 @@ export async function decryptApiKey(bytes: ArrayBuffer): Promise<string> {
   const key = await masterKey();
   try {
     const plain = await crypto.subtle.decrypt(
-      { name: "AES-GCM", iv: data.slice(1, 1 + IV_BYTES) },
+      { name: "AES-GCM", iv: data.slice(1, 1 + IV_BYTES), additionalData: new TextEncoder().encode(boundTo) },
       key,
       data.slice(1 + IV_BYTES),
     );
     return new TextDecoder().decode(plain);
   } catch {
-    // GCM authentication failed: a different master key, or tampered bytes.
+    // GCM authentication failed: a different master key, tampered bytes, or
+    // a ciphertext moved from another organization.
     return fail(
       "CONFIGURATION",
-      "The stored API key cannot be decrypted with ENCRYPTION_MASTER_KEY (wrong key, or the key was changed).",
+      "The stored API key cannot be decrypted with ENCRYPTION_MASTER_KEY (wrong key, the key was changed, or the stored key does not belong to this dock's organization).",
     );
   }
+}
+
+/** What a dock's key ciphertext is bound to: its organization. */
+export function dockKeyBinding(orgId: string): string {
+  return `org:${orgId}`;
 }

@@ -6,6 +6,7 @@ import {
   type Item,
   optionalString,
   parseWith,
+  storable,
   requiredNumber,
   requiredNumericId,
   requiredString,
@@ -38,7 +39,7 @@ export const parseDigitalOceanDroplet = parseWith((item) => {
     status: optionalString(item, "status") ?? "unknown",
     region: regionSlug(item),
     publicIpv4: publicIpv4(item),
-    fullApiData: { droplet: item },
+    fullApiData: { droplet: storable(item) },
   };
 });
 
@@ -61,7 +62,7 @@ export const parseDigitalOceanVolume = parseWith((item) => {
     mountId: undefined,
     blockType: undefined,
     filesystemType: optionalString(item, "filesystem_type"),
-    fullApiData: { volume: item },
+    fullApiData: { volume: storable(item) },
   };
 });
 

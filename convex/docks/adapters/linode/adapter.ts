@@ -4,6 +4,7 @@ import type { DockAdapter } from "../../_types";
 import {
   optionalString,
   parseWith,
+  storable,
   requiredNumber,
   requiredNumericId,
   requiredString,
@@ -28,7 +29,7 @@ export const parseLinodeInstance = parseWith((item) => {
     status: optionalString(item, "status") ?? "unknown",
     region: optionalString(item, "region"),
     publicIpv4: ipv4,
-    fullApiData: { linode: item },
+    fullApiData: { linode: storable(item) },
   };
 });
 
@@ -48,7 +49,7 @@ export const parseLinodeBucket = parseWith((item) => {
     objectCount: requiredNumber(item, "objects"),
     // Linode buckets carry no status; listed means it exists.
     status: "active",
-    fullApiData: { bucket: item },
+    fullApiData: { bucket: storable(item) },
   };
 });
 

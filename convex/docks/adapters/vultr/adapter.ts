@@ -4,6 +4,7 @@ import type { DockAdapter } from "../../_types";
 import {
   optionalString,
   parseWith,
+  storable,
   requiredNumber,
   requiredString,
   withoutSecrets,
@@ -23,7 +24,7 @@ export const parseVultrInstance = parseWith((item) => {
     status: optionalString(item, "status") ?? "unknown",
     region: optionalString(item, "region"),
     publicIpv4: optionalString(item, "main_ip"),
-    fullApiData: { instance: withoutSecrets(item, VULTR_INSTANCE_SECRETS) },
+    fullApiData: { instance: storable(withoutSecrets(item, VULTR_INSTANCE_SECRETS)) },
   };
 });
 
@@ -41,7 +42,7 @@ export const parseVultrBlock = parseWith((item) => {
     mountId: optionalString(item, "mount_id"),
     blockType: optionalString(item, "block_type"),
     filesystemType: undefined,
-    fullApiData: { block: item },
+    fullApiData: { block: storable(item) },
   };
 });
 
@@ -51,7 +52,10 @@ export const vultrAdapter: DockAdapter = {
     await new VultrAPI(client).getAccount();
   },
   fetch: {
-    servers: (client) => new VultrAPI(client).listInstances(),
+    // Secrets are dropped as soon as the listing arrives, so they never
+    // travel on as mutation arguments.
+    servers: async (client) =>
+      (await new VultrAPI(client).listInstances()).map((i) => withoutSecrets(i, VULTR_INSTANCE_SECRETS)),
     blockVolumes: (client) => new VultrAPI(client).listBlocks(),
   },
   parse: { servers: parseVultrInstance, blockVolumes: parseVultrBlock },
