@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { applyChanges, generateAccount } from "../../docks/emulator/accounts";
 import type { Emulator } from "../../docks/emulator/server";
 import { newTest, rowsOf, seedDock, seedMember, seedOrg, syncNow, startTestEmulator } from "../test.setup";
-import { CHUNK_MAX_ITEMS } from "./syncFlow";
+import { CHUNK_MAX_BYTES, CHUNK_MAX_ITEMS, chunkItems } from "./syncFlow";
 import { WINDOW_READ_LIMIT, diffRow, sameValue } from "./sync";
 
 let emulator: Emulator;
@@ -84,5 +84,26 @@ describe("row comparison", () => {
     const existing = { name: "v", attachedToInstance: "i-1", provisioningSource: "dashboard", updatedAt: 1 };
     expect(diffRow(existing, { name: "v" })).toEqual({ attachedToInstance: undefined });
     expect(diffRow(existing, { name: "v", attachedToInstance: "i-1" })).toBeNull();
+  });
+});
+
+describe("chunking", () => {
+  const item = (key: string, bytes: number) => ({ key, raw: { id: key }, bytes });
+
+  test("no chunk holds more than CHUNK_MAX_ITEMS items or CHUNK_MAX_BYTES of arguments, and order is kept", () => {
+    const items = Array.from({ length: 5000 }, (_, i) => item(String(i).padStart(5, "0"), 3000 + (i % 7) * 1000));
+    const chunks = chunkItems(items);
+    for (const chunk of chunks) {
+      expect(chunk.length).toBeLessThanOrEqual(CHUNK_MAX_ITEMS);
+      expect(chunk.reduce((n, i) => n + i.bytes, 0)).toBeLessThanOrEqual(CHUNK_MAX_BYTES);
+    }
+    expect(chunks.flat().map((i) => i.key)).toEqual(items.map((i) => i.key));
+    // Large items force chunks well below the item cap.
+    expect(chunks.length).toBeGreaterThan(5000 / CHUNK_MAX_ITEMS);
+  });
+
+  test("one item larger than the byte budget still travels, alone", () => {
+    const chunks = chunkItems([item("a", 10), item("b", CHUNK_MAX_BYTES + 1), item("c", 10)]);
+    expect(chunks.map((c) => c.map((i) => i.key))).toEqual([["a"], ["b"], ["c"]]);
   });
 });
