@@ -227,7 +227,8 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
+    const data = (error as { data?: { code?: string; message?: string } }).data;
+    console.error(data?.message !== undefined ? `${data.code}: ${data.message}` : error instanceof Error ? error.message : error);
     process.exit(1);
   },
 );
