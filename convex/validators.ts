@@ -1,6 +1,6 @@
 // Validators defined once: the field maps feed `defineTable` in schema.ts and the
 // `args` / `returns` of every function, and `Infer` gives the TypeScript types.
-import { v, type Infer } from "convex/values";
+import { v, type Infer, type Validator } from "convex/values";
 
 export const vProvider = v.union(
   v.literal("vultr"),
@@ -227,3 +227,19 @@ export const vAuditLogDoc = v.object({
   _creationTime: v.number(),
   ...auditLogFields,
 });
+
+/** What `.paginate()` returns, for a row validator: the returns of every paginated query. */
+export function vPage<T extends Validator<unknown, "required", string>>(item: T) {
+  return v.object({
+    page: v.array(item),
+    isDone: v.boolean(),
+    continueCursor: v.string(),
+    splitCursor: v.optional(v.union(v.string(), v.null())),
+    pageStatus: v.optional(
+      v.union(v.literal("SplitRecommended"), v.literal("SplitRequired"), v.null()),
+    ),
+  });
+}
+
+/** The answer of a paginated query where the caller may see nothing. */
+export const EMPTY_PAGE = { page: [], isDone: true, continueCursor: "" };

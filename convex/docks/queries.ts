@@ -4,7 +4,15 @@ import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
 import { internalQuery, query } from "../_generated/server";
 import { CAPABILITIES, readableOrgIds, requireDockRole, requireOrgRole } from "../lib/auth";
-import { dockStatusFields, vAuditLogDoc, vProvider, vRole, vSyncedType } from "../validators";
+import {
+  dockStatusFields,
+  EMPTY_PAGE,
+  vAuditLogDoc,
+  vPage,
+  vProvider,
+  vRole,
+  vSyncedType,
+} from "../validators";
 import { holdsLease } from "./lease";
 
 /** The dock as the sync action needs it, or null when the lease moved on. */
@@ -133,25 +141,19 @@ export const checkDockAccess = internalQuery({
   },
 });
 
+const MAX_AUDIT_PAGE = 200;
+
 /** The org's audit log, newest first; admins and owners only (others see an empty page). */
 export const listAuditLogs = query({
   args: { orgId: v.id("organizations"), paginationOpts: paginationOptsValidator },
-  returns: v.object({
-    page: v.array(vAuditLogDoc),
-    isDone: v.boolean(),
-    continueCursor: v.string(),
-    splitCursor: v.optional(v.union(v.string(), v.null())),
-    pageStatus: v.optional(
-      v.union(v.literal("SplitRecommended"), v.literal("SplitRequired"), v.null()),
-    ),
-  }),
+  returns: vPage(vAuditLogDoc),
   handler: async (ctx, { orgId, paginationOpts }) => {
     const readable = await readableOrgIds(ctx, orgId, CAPABILITIES.readAudit);
-    if (readable.length === 0) return { page: [], isDone: true, continueCursor: "" };
+    if (readable.length === 0) return EMPTY_PAGE;
     return await ctx.db
       .query("auditLogs")
       .withIndex("by_orgId", (q) => q.eq("orgId", orgId))
       .order("desc")
-      .paginate(paginationOpts);
+      .paginate({ ...paginationOpts, numItems: Math.min(paginationOpts.numItems, MAX_AUDIT_PAGE) });
   },
 });

@@ -2,11 +2,19 @@
 // Without orgId: every org the caller belongs to; an org the caller is not a
 // member of reads as empty, never as an error.
 import { paginationOptsValidator, type PaginationOptions } from "convex/server";
-import { v, type Validator } from "convex/values";
+import { v } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import { query, type QueryCtx } from "../_generated/server";
 import { readableOrgIds } from "../lib/auth";
-import { vBlockVolumeDoc, vBucketDoc, vProvider, vServerDoc, type Provider } from "../validators";
+import {
+  EMPTY_PAGE,
+  vBlockVolumeDoc,
+  vBucketDoc,
+  vPage,
+  vProvider,
+  vServerDoc,
+  type Provider,
+} from "../validators";
 
 // The array queries answer at most this many rows in all, which keeps them
 // inside Convex's per-query read limits; larger inventories page instead.
@@ -71,20 +79,6 @@ const pageArgs = {
   provider: v.optional(vProvider),
 };
 
-function pageOf<T extends Validator<unknown, "required", string>>(item: T) {
-  return v.object({
-    page: v.array(item),
-    isDone: v.boolean(),
-    continueCursor: v.string(),
-    splitCursor: v.optional(v.union(v.string(), v.null())),
-    pageStatus: v.optional(
-      v.union(v.literal("SplitRecommended"), v.literal("SplitRequired"), v.null()),
-    ),
-  });
-}
-
-const EMPTY_PAGE = { page: [], isDone: true, continueCursor: "" };
-
 type PageArgs = {
   orgId: Id<"organizations">;
   paginationOpts: PaginationOptions;
@@ -128,7 +122,7 @@ type PageOf<T> = { page: T[]; isDone: boolean; continueCursor: string };
 
 export const paginateServers = query({
   args: pageArgs,
-  returns: pageOf(vServerDoc),
+  returns: vPage(vServerDoc),
   handler: async (ctx, args) => {
     const readable = await readableOrgIds(ctx, args.orgId);
     if (readable.length === 0) return EMPTY_PAGE;
@@ -138,7 +132,7 @@ export const paginateServers = query({
 
 export const paginateBlockVolumes = query({
   args: pageArgs,
-  returns: pageOf(vBlockVolumeDoc),
+  returns: vPage(vBlockVolumeDoc),
   handler: async (ctx, args) => {
     const readable = await readableOrgIds(ctx, args.orgId);
     if (readable.length === 0) return EMPTY_PAGE;
@@ -148,7 +142,7 @@ export const paginateBlockVolumes = query({
 
 export const paginateBuckets = query({
   args: pageArgs,
-  returns: pageOf(vBucketDoc),
+  returns: vPage(vBucketDoc),
   handler: async (ctx, args) => {
     const readable = await readableOrgIds(ctx, args.orgId);
     if (readable.length === 0) return EMPTY_PAGE;

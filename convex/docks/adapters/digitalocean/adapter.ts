@@ -1,6 +1,6 @@
 // Where a DigitalOcean droplet becomes a `servers` row and a DigitalOcean
 // volume becomes a `blockVolumes` row.
-import type { DockAdapter } from "../../_types";
+import { defineAdapter } from "../../defineAdapter";
 import {
   ItemError,
   type Item,
@@ -11,7 +11,7 @@ import {
   requiredNumericId,
   requiredString,
 } from "../../parse";
-import { type Enrich, syncChunk } from "../../sync";
+import type { Enrich } from "../../sync";
 import { DigitalOceanAPI } from "./api";
 
 function regionSlug(item: Item): string {
@@ -88,18 +88,16 @@ const attachDropletNames: Enrich<"blockVolumes"> = async (ctx, dock, rows) => {
   }
 };
 
-export const digitalOceanAdapter: DockAdapter = {
+export const digitalOceanAdapter = defineAdapter({
   provider: "digitalocean",
-  verifyCredentials: async (client) => {
-    await new DigitalOceanAPI(client).getAccount();
+  verifyCredentials: (client) => new DigitalOceanAPI(client).getAccount(),
+  servers: {
+    fetch: (client) => new DigitalOceanAPI(client).listDroplets(),
+    parse: parseDigitalOceanDroplet,
   },
-  fetch: {
-    servers: (client) => new DigitalOceanAPI(client).listDroplets(),
-    blockVolumes: (client) => new DigitalOceanAPI(client).listVolumes(),
+  blockVolumes: {
+    fetch: (client) => new DigitalOceanAPI(client).listVolumes(),
+    parse: parseDigitalOceanVolume,
+    enrich: attachDropletNames,
   },
-  parse: { servers: parseDigitalOceanDroplet, blockVolumes: parseDigitalOceanVolume },
-  syncServers: (ctx, dock, items, window) =>
-    syncChunk(ctx, dock, "servers", items, parseDigitalOceanDroplet, window),
-  syncBlockVolumes: (ctx, dock, items, window) =>
-    syncChunk(ctx, dock, "blockVolumes", items, parseDigitalOceanVolume, window, Date.now(), attachDropletNames),
-};
+});

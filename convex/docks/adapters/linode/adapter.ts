@@ -1,6 +1,6 @@
 // Where a Linode instance becomes a `servers` row and a Linode Object Storage
 // bucket becomes a `buckets` row.
-import type { DockAdapter } from "../../_types";
+import { defineAdapter } from "../../defineAdapter";
 import {
   optionalString,
   parseWith,
@@ -9,7 +9,6 @@ import {
   requiredNumericId,
   requiredString,
 } from "../../parse";
-import { syncChunk } from "../../sync";
 import { LinodeAPI } from "./api";
 
 /**
@@ -53,18 +52,9 @@ export const parseLinodeBucket = parseWith((item) => {
   };
 });
 
-export const linodeAdapter: DockAdapter = {
+export const linodeAdapter = defineAdapter({
   provider: "linode",
-  verifyCredentials: async (client) => {
-    await new LinodeAPI(client).getProfile();
-  },
-  fetch: {
-    servers: (client) => new LinodeAPI(client).listLinodes(),
-    buckets: (client) => new LinodeAPI(client).listBuckets(),
-  },
-  parse: { servers: parseLinodeInstance, buckets: parseLinodeBucket },
-  syncServers: (ctx, dock, items, window) =>
-    syncChunk(ctx, dock, "servers", items, parseLinodeInstance, window),
-  syncBuckets: (ctx, dock, items, window) =>
-    syncChunk(ctx, dock, "buckets", items, parseLinodeBucket, window),
-};
+  verifyCredentials: (client) => new LinodeAPI(client).getProfile(),
+  servers: { fetch: (client) => new LinodeAPI(client).listLinodes(), parse: parseLinodeInstance },
+  buckets: { fetch: (client) => new LinodeAPI(client).listBuckets(), parse: parseLinodeBucket },
+});

@@ -1,6 +1,6 @@
 // Where a Vultr instance becomes a `servers` row and a Vultr block becomes a
 // `blockVolumes` row.
-import type { DockAdapter } from "../../_types";
+import { defineAdapter } from "../../defineAdapter";
 import {
   optionalString,
   parseWith,
@@ -9,7 +9,6 @@ import {
   requiredString,
   withoutSecrets,
 } from "../../parse";
-import { syncChunk } from "../../sync";
 import { VultrAPI } from "./api";
 
 // default_password is the instance's root password; kvm is a console URL
@@ -46,21 +45,15 @@ export const parseVultrBlock = parseWith((item) => {
   };
 });
 
-export const vultrAdapter: DockAdapter = {
+export const vultrAdapter = defineAdapter({
   provider: "vultr",
-  verifyCredentials: async (client) => {
-    await new VultrAPI(client).getAccount();
-  },
-  fetch: {
+  verifyCredentials: (client) => new VultrAPI(client).getAccount(),
+  servers: {
     // Secrets are dropped as soon as the listing arrives, so they never
     // travel on as mutation arguments.
-    servers: async (client) =>
+    fetch: async (client) =>
       (await new VultrAPI(client).listInstances()).map((i) => withoutSecrets(i, VULTR_INSTANCE_SECRETS)),
-    blockVolumes: (client) => new VultrAPI(client).listBlocks(),
+    parse: parseVultrInstance,
   },
-  parse: { servers: parseVultrInstance, blockVolumes: parseVultrBlock },
-  syncServers: (ctx, dock, items, window) =>
-    syncChunk(ctx, dock, "servers", items, parseVultrInstance, window),
-  syncBlockVolumes: (ctx, dock, items, window) =>
-    syncChunk(ctx, dock, "blockVolumes", items, parseVultrBlock, window),
-};
+  blockVolumes: { fetch: (client) => new VultrAPI(client).listBlocks(), parse: parseVultrBlock },
+});

@@ -1,0 +1,48 @@
+// Builds a DockAdapter from what differs per provider (endpoints, parsers, an
+// optional enrichment); the sync methods are the shared chunk upsert.
+import type { Provider, SyncedType } from "../validators";
+import type { DockAdapter, Parsed, RawItem, SyncMethod } from "./_types";
+import type { ProviderClient } from "./http";
+import { type Enrich, syncChunk } from "./sync";
+
+export type ResourceSpec<T extends SyncedType> = {
+  fetch: (client: ProviderClient) => Promise<RawItem[]>;
+  parse: (item: RawItem) => Parsed<T>;
+  enrich?: Enrich<T>;
+};
+
+export type AdapterSpec = {
+  provider: Provider;
+  verifyCredentials: (client: ProviderClient) => Promise<unknown>;
+  servers?: ResourceSpec<"servers">;
+  blockVolumes?: ResourceSpec<"blockVolumes">;
+  buckets?: ResourceSpec<"buckets">;
+};
+
+function syncMethod<T extends SyncedType>(type: T, spec: ResourceSpec<T> | undefined): SyncMethod | undefined {
+  if (spec === undefined) return undefined;
+  return (ctx, dock, items, window) =>
+    syncChunk(ctx, dock, type, items, spec.parse, window, Date.now(), spec.enrich);
+}
+
+export function defineAdapter(spec: AdapterSpec): DockAdapter {
+  return {
+    provider: spec.provider,
+    verifyCredentials: async (client) => {
+      await spec.verifyCredentials(client);
+    },
+    fetch: {
+      ...(spec.servers && { servers: spec.servers.fetch }),
+      ...(spec.blockVolumes && { blockVolumes: spec.blockVolumes.fetch }),
+      ...(spec.buckets && { buckets: spec.buckets.fetch }),
+    },
+    parse: {
+      ...(spec.servers && { servers: spec.servers.parse }),
+      ...(spec.blockVolumes && { blockVolumes: spec.blockVolumes.parse }),
+      ...(spec.buckets && { buckets: spec.buckets.parse }),
+    },
+    syncServers: syncMethod("servers", spec.servers),
+    syncBlockVolumes: syncMethod("blockVolumes", spec.blockVolumes),
+    syncBuckets: syncMethod("buckets", spec.buckets),
+  };
+}
