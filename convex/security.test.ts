@@ -507,6 +507,17 @@ const CASES: Case[] = [
     ),
   },
   {
+    ref: api.docks.mutations.setDockSyncInterval,
+    kind: "mutation",
+    call: (c, w) => c.mutation(api.docks.mutations.setDockSyncInterval, { dockId: w.dockId, intervalMinutes: 60 }),
+    expect: gated(
+      "admin",
+      async (_r, w) =>
+        expect((await w.t.run((ctx) => ctx.db.get("docks", w.dockId)))?.syncIntervalMs).toBe(60 * 60_000),
+      "NOT_FOUND",
+    ),
+  },
+  {
     ref: api.docks.mutations.deleteDock,
     kind: "mutation",
     call: (c, w) => c.mutation(api.docks.mutations.deleteDock, { dockId: w.dockId }),
@@ -629,9 +640,9 @@ const CELLS = CASES.flatMap((kase) =>
   })),
 );
 
-// 16 public functions × 7 callers = 112 function/caller pairs; with the
+// 17 public functions × 7 callers = 119 function/caller pairs; with the
 // variants (setMemberRole ×3, the array queries with and without orgId) the
-// table has 22 rows × 7 callers = 154 cells.
+// table has 23 rows × 7 callers = 161 cells.
 describe(`access matrix: ${MATRIX_FUNCTIONS.length} functions × ${CALLERS.length} callers = ${
   MATRIX_FUNCTIONS.length * CALLERS.length
 } pairs, ${CELLS.length} cells with variants`, () => {
@@ -784,6 +795,7 @@ describe("matrix coverage", () => {
       "docks/mutations:deleteDock": ["docks"],
       "docks/mutations:renameDock": ["docks"],
       "docks/mutations:syncDock": ["docks"],
+      "docks/mutations:setDockSyncInterval": ["docks"],
       "docks/queries:listAuditLogs": ["organizations"],
       "docks/queries:listDocks": ["organizations"],
       "organizations:createOrganization": [],
@@ -811,6 +823,11 @@ const DOCK_FUNCTIONS = [
     fn: "renameDock",
     call: (c: Client, _w: World, dockId: Id<"docks">) =>
       c.mutation(api.docks.mutations.renameDock, { dockId, name: "Hijacked" }),
+  },
+  {
+    fn: "setDockSyncInterval",
+    call: (c: Client, _w: World, dockId: Id<"docks">) =>
+      c.mutation(api.docks.mutations.setDockSyncInterval, { dockId, intervalMinutes: 5 }),
   },
   {
     fn: "deleteDock",

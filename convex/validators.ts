@@ -203,6 +203,7 @@ export const vAuditAction = v.union(
   v.literal("dock.created"),
   v.literal("dock.keyRotated"),
   v.literal("dock.renamed"),
+  v.literal("dock.intervalChanged"),
   v.literal("dock.deleted"),
   v.literal("dock.syncRequested"),
 );

@@ -12,6 +12,10 @@ export const LEASE_TTL_MS = ACTION_TIME_LIMIT_MS + 60_000;
 export const SYNC_BUDGET_MS = 8 * 60_000;
 
 export const DEFAULT_SYNC_INTERVAL_MS = 15 * 60_000;
+// Bounds for a dock's own interval: more often than every 5 minutes spends
+// the provider's rate limit for little; less than daily is stale inventory.
+export const MIN_SYNC_INTERVAL_MS = 5 * 60_000;
+export const MAX_SYNC_INTERVAL_MS = 24 * 60 * 60_000;
 export const MAX_BACKOFF_MS = 60 * 60_000;
 
 export function leaseIsLive(dock: Doc<"docks">, now: number): boolean {

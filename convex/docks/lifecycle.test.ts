@@ -177,3 +177,26 @@ describe("dock lifecycle", () => {
     expect(hidden.page).toEqual([]);
   });
 });
+
+describe("sync interval", () => {
+  test("an admin sets a dock's interval; the next due time moves with it; out-of-range intervals are refused", async () => {
+    const { t, orgId, as } = await admin();
+    const dockId = await as.action(api.docks.actions.createDock, {
+      orgId,
+      name: "V",
+      provider: "vultr",
+      apiKey: emulator.accounts.vultr.token,
+    });
+    await settle(t);
+    await as.mutation(api.docks.mutations.setDockSyncInterval, { dockId, intervalMinutes: 60 });
+    const dock = (await t.run((ctx) => ctx.db.get("docks", dockId)))!;
+    expect(dock.syncIntervalMs).toBe(60 * 60_000);
+    expect(dock.nextSyncAt).toBe(dock.lastSyncAt! + 60 * 60_000);
+    for (const intervalMinutes of [1, 0, -5, 24 * 60 + 1, Number.NaN]) {
+      await expect(as.mutation(api.docks.mutations.setDockSyncInterval, { dockId, intervalMinutes })).rejects.toThrow(
+        /INVALID_ARGUMENT/,
+      );
+    }
+    expect((await t.run((ctx) => ctx.db.get("docks", dockId)))!.syncIntervalMs).toBe(60 * 60_000);
+  });
+});

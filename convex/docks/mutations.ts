@@ -15,6 +15,8 @@ import {
   holdsLease,
   LEASE_TTL_MS,
   leaseIsLive,
+  MAX_SYNC_INTERVAL_MS,
+  MIN_SYNC_INTERVAL_MS,
   nextSyncDelayMs,
   overallStatus,
   summarizeErrors,
@@ -87,6 +89,31 @@ export const renameDock = mutation({
     if (name === dock.name) return null;
     await ctx.db.patch("docks", dock._id, { name });
     await recordAudit(ctx, dock, "dock.renamed", user._id, `"${dock.name}" -> "${name}"`);
+    return null;
+  },
+});
+
+/** Sets how often the cron re-syncs this dock; the next due time moves with it. */
+export const setDockSyncInterval = mutation({
+  args: { dockId: v.id("docks"), intervalMinutes: v.number() },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const { user, dock } = await requireDockRole(ctx, args.dockId, CAPABILITIES.manageDocks);
+    const intervalMs = Math.round(args.intervalMinutes * 60_000);
+    if (!Number.isFinite(intervalMs) || intervalMs < MIN_SYNC_INTERVAL_MS || intervalMs > MAX_SYNC_INTERVAL_MS) {
+      fail(
+        "INVALID_ARGUMENT",
+        `The interval must be between ${MIN_SYNC_INTERVAL_MS / 60_000} and ${MAX_SYNC_INTERVAL_MS / 60_000} minutes.`,
+      );
+    }
+    const patch: Partial<Doc<"docks">> = { syncIntervalMs: intervalMs };
+    // A dock between syncs is next due one new interval after its last sync;
+    // a running sync sets its own next time when it finishes.
+    if (dock.syncState === "idle" && dock.lastSyncAt !== undefined) {
+      patch.nextSyncAt = dock.lastSyncAt + nextSyncDelayMs(intervalMs, dock.consecutiveFailures ?? 0);
+    }
+    await ctx.db.patch("docks", dock._id, patch);
+    await recordAudit(ctx, dock, "dock.intervalChanged", user._id, `${intervalMs / 60_000} minutes`);
     return null;
   },
 });
