@@ -5,6 +5,7 @@ import { generateAccount } from "../../docks/emulator/accounts";
 import type { Emulator } from "../../docks/emulator/server";
 import { api } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
+import type { Provider } from "../validators";
 import { newTest, rowsOf, seedMember, seedOrg, startTestEmulator, type TestConvex } from "../test.setup";
 import { PURGE_BATCH } from "./removal";
 
@@ -14,10 +15,30 @@ beforeEach(async () => {
 });
 afterEach(() => emulator.close());
 
+type Admin = Awaited<ReturnType<typeof admin>>;
+
 async function admin(t: TestConvex = newTest()) {
   const orgId = await seedOrg(t);
   const { as, userId } = await seedMember(t, orgId, "admin");
   return { t, orgId, as, userId };
+}
+
+/** Connects the emulator's account for `provider` as `name` and waits for the first sync. */
+async function connect(
+  t: TestConvex,
+  as: Admin["as"],
+  orgId: Id<"organizations">,
+  provider: Provider,
+  name: string,
+): Promise<Id<"docks">> {
+  const dockId = await as.action(api.docks.actions.createDock, {
+    orgId,
+    name,
+    provider,
+    apiKey: emulator.accounts[provider].token,
+  });
+  await settle(t);
+  return dockId;
 }
 
 async function settle(t: TestConvex) {
@@ -69,13 +90,7 @@ describe("dock lifecycle", () => {
 
   test("rotating to a new valid key replaces the stored key; a refused key leaves the old one", async () => {
     const { t, orgId, as } = await admin();
-    const dockId = await as.action(api.docks.actions.createDock, {
-      orgId,
-      name: "V",
-      provider: "vultr",
-      apiKey: emulator.accounts.vultr.token,
-    });
-    await settle(t);
+    const dockId = await connect(t, as, orgId, "vultr", "V");
     const storedKey = async () => new Uint8Array((await t.run((ctx) => ctx.db.get("docks", dockId)))!.encryptedApiKey);
     const original = await storedKey();
     await expect(as.action(api.docks.actions.rotateDockKey, { dockId, apiKey: "wrong" })).rejects.toThrow(
@@ -94,13 +109,7 @@ describe("dock lifecycle", () => {
 
   test("renaming trims the name and rejects empty or overlong names", async () => {
     const { t, orgId, as } = await admin();
-    const dockId = await as.action(api.docks.actions.createDock, {
-      orgId,
-      name: "Old",
-      provider: "linode",
-      apiKey: emulator.accounts.linode.token,
-    });
-    await settle(t);
+    const dockId = await connect(t, as, orgId, "linode", "Old");
     await as.mutation(api.docks.mutations.renameDock, { dockId, name: "  New name " });
     expect((await as.query(api.docks.queries.listDocks, {}))[0].name).toBe("New name");
     await expect(as.mutation(api.docks.mutations.renameDock, { dockId, name: "   " })).rejects.toThrow(/INVALID_ARGUMENT/);
@@ -126,13 +135,7 @@ describe("dock lifecycle", () => {
       }
     });
     // Another dock's rows are left alone.
-    const keep = await as.action(api.docks.actions.createDock, {
-      orgId,
-      name: "V",
-      provider: "vultr",
-      apiKey: emulator.accounts.vultr.token,
-    });
-    await settle(t);
+    const keep = await connect(t, as, orgId, "vultr", "V");
 
     await as.mutation(api.docks.mutations.deleteDock, { dockId });
     expect((await as.query(api.docks.queries.listDocks, {})).map((d) => d._id)).toEqual([keep]);
@@ -147,13 +150,7 @@ describe("dock lifecycle", () => {
 
   test("every change to a dock is in the audit log, newest first, readable by admins only", async () => {
     const { t, orgId, as, userId } = await admin();
-    const dockId: Id<"docks"> = await as.action(api.docks.actions.createDock, {
-      orgId,
-      name: "A",
-      provider: "vultr",
-      apiKey: emulator.accounts.vultr.token,
-    });
-    await settle(t);
+    const dockId: Id<"docks"> = await connect(t, as, orgId, "vultr", "A");
     await as.mutation(api.docks.mutations.renameDock, { dockId, name: "B" });
     await as.mutation(api.docks.mutations.syncDock, { dockId });
     await settle(t);
@@ -181,13 +178,7 @@ describe("dock lifecycle", () => {
 describe("sync interval", () => {
   test("an admin sets a dock's interval; the next due time moves with it; out-of-range intervals are refused", async () => {
     const { t, orgId, as } = await admin();
-    const dockId = await as.action(api.docks.actions.createDock, {
-      orgId,
-      name: "V",
-      provider: "vultr",
-      apiKey: emulator.accounts.vultr.token,
-    });
-    await settle(t);
+    const dockId = await connect(t, as, orgId, "vultr", "V");
     await as.mutation(api.docks.mutations.setDockSyncInterval, { dockId, intervalMinutes: 60 });
     const dock = (await t.run((ctx) => ctx.db.get("docks", dockId)))!;
     expect(dock.syncIntervalMs).toBe(60 * 60_000);
