@@ -3,7 +3,7 @@
 // (Two dots in the name keep Convex from deploying this file.)
 /// <reference types="vite/client" />
 import { convexTest } from "convex-test";
-import { startEmulator, type Emulator, type Provider as EmulatedProvider } from "../docks/emulator/server";
+import { startEmulator, type Emulator } from "../docks/emulator/server";
 import { api } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import { dockKeyBinding, encryptApiKey } from "./lib/encryption";
@@ -121,4 +121,3 @@ export async function rowsOf<T extends "servers" | "blockVolumes" | "buckets">(
   )) as unknown as Doc<T>[];
 }
 
-export type { EmulatedProvider };
