@@ -39,6 +39,7 @@ export const vResourceTable = v.union(
   v.literal("buckets"),
 );
 export type ResourceTable = Infer<typeof vResourceTable>;
+export const RESOURCE_TABLES: ResourceTable[] = vResourceTable.members.map((m) => m.value);
 
 export const userFields = {
   name: v.string(),

@@ -96,6 +96,15 @@ describe("the cron", () => {
     await t.finishInProgressScheduledFunctions();
   });
 
+  test("never starts a dock that is being deleted", async () => {
+    const { t, orgId, dockId } = await setup();
+    const { as: admin } = await seedMember(t, orgId, "admin");
+    await t.run((ctx) => ctx.db.patch("docks", dockId, { nextSyncAt: Date.now() - 1000 }));
+    await admin.mutation(api.docks.mutations.deleteDock, { dockId });
+    expect(await t.mutation(internal.docks.cron.syncDueDocks, {})).toEqual({ started: 0, more: false });
+    await t.finishInProgressScheduledFunctions();
+  });
+
   test("more due docks than one batch are started over several runs", async () => {
     const t = newTest();
     const orgId = await seedOrg(t);

@@ -17,11 +17,6 @@ export async function scheduleDueDocks(ctx: MutationCtx, now: number) {
     .take(DUE_BATCH);
   let started = 0;
   for (const dock of due) {
-    if (dock.deletingAt !== undefined) {
-      // Being removed: never due again (purgeDock deletes it shortly).
-      await ctx.db.patch("docks", dock._id, { nextSyncAt: Number.MAX_SAFE_INTEGER });
-      continue;
-    }
     if (leaseIsLive(dock, now)) {
       // A sync from the button is running; look again when its lease ends.
       await ctx.db.patch("docks", dock._id, { nextSyncAt: dock.syncStartedAt! + LEASE_TTL_MS });

@@ -131,6 +131,8 @@ export const deleteDock = mutation({
       deletingAt: Date.now(),
       syncState: "idle",
       syncLeaseId: undefined,
+      // Never due again: the cron's range by nextSyncAt does not reach it.
+      nextSyncAt: Number.MAX_SAFE_INTEGER,
     });
     await recordAudit(ctx, dock, "dock.deleted", user._id);
     await ctx.scheduler.runAfter(0, internal.docks.mutations.purgeDock, { dockId });

@@ -2,17 +2,8 @@
 // the rows' project links, a bounded batch per transaction.
 import type { Doc } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
-import type { ResourceTable } from "../validators";
+import { RESOURCE_TABLES } from "../validators";
 import { deleteProjectLinks } from "./sync";
-
-const RESOURCE_TABLES: ResourceTable[] = [
-  "servers",
-  "webServices",
-  "domains",
-  "databases",
-  "blockVolumes",
-  "buckets",
-];
 
 // Rows per transaction: each may carry a few project links, so this stays
 // far under Convex's per-transaction document limits.
