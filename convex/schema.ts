@@ -49,7 +49,9 @@ export default defineSchema({
   // Written by dock management and by the sync flow (status fields only).
   docks: defineTable(dockFields)
     .index("by_orgId", ["orgId"])
-    .index("by_nextSyncAt", ["nextSyncAt"]),
+    .index("by_nextSyncAt", ["nextSyncAt"])
+    // The cron's look at running syncs, to see one whose action died.
+    .index("by_syncState", ["syncState"]),
 
   // Append-only: written by dock management and syncs, read by admins.
   auditLogs: defineTable(auditLogFields).index("by_orgId", ["orgId"]),

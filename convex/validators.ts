@@ -57,6 +57,28 @@ export const membershipFields = {
   role: vRole,
 };
 
+// Why a sync (or one type of it) did not fully succeed, for a UI to branch on;
+// the human text is beside it. INVALID_CREDENTIALS: the key was refused
+// (rotate it); ACCESS_DENIED: the key lacks a scope for this type;
+// RATE_LIMITED: the provider's limit ran out; PROVIDER_ERROR: the provider
+// failed or answered garbage; INCOMPLETE_LISTING: the listing could not be
+// read whole (paging data missing or inconsistent); ITEMS_SKIPPED: some items
+// could not be read; WRITE_FAILED: storing failed; SYNC_DIED: the sync action
+// stopped without recording an outcome; CONFIGURATION: the deployment's setup
+// (master key) is wrong.
+export const vSyncErrorCode = v.union(
+  v.literal("INVALID_CREDENTIALS"),
+  v.literal("ACCESS_DENIED"),
+  v.literal("RATE_LIMITED"),
+  v.literal("PROVIDER_ERROR"),
+  v.literal("INCOMPLETE_LISTING"),
+  v.literal("ITEMS_SKIPPED"),
+  v.literal("WRITE_FAILED"),
+  v.literal("SYNC_DIED"),
+  v.literal("CONFIGURATION"),
+);
+export type SyncErrorCode = Infer<typeof vSyncErrorCode>;
+
 // What one sync did to one resource type.
 export const vTypeSyncStats = v.object({
   fetched: v.number(),
@@ -66,9 +88,20 @@ export const vTypeSyncStats = v.object({
   unchanged: v.number(),
   // Provider items that were malformed (no id, wrong-typed key fields).
   skipped: v.number(),
+  // Items stored with parts cut to fit Convex's document limits, and the
+  // keys of the first few.
+  trimmed: v.optional(v.number()),
+  trimmedKeys: v.optional(v.array(v.string())),
+  // Rows a complete listing did not return whose deletion is not yet
+  // confirmed: marked missing, and deleted if the next complete listing
+  // misses them too (unless the provider confirms them gone before).
+  missing: v.optional(v.number()),
+  // Single-item requests made to confirm that unlisted items are gone.
+  lookups: v.optional(v.number()),
   // False when the listing failed or was partial: then nothing was deleted.
   complete: v.boolean(),
   error: v.optional(v.string()),
+  errorCode: v.optional(vSyncErrorCode),
 });
 export type TypeSyncStats = Infer<typeof vTypeSyncStats>;
 
@@ -94,6 +127,7 @@ export const dockStatusFields = {
   lastSyncStatus: v.optional(vSyncStatus),
   lastSyncAt: v.optional(v.number()),
   lastSyncError: v.optional(v.string()),
+  lastSyncErrorCode: v.optional(vSyncErrorCode),
   lastSyncStats: v.optional(vSyncStats),
   // Scheduling for the cron: when this dock is next due, and how many syncs
   // in a row failed (drives the backoff).
@@ -113,6 +147,9 @@ export const dockFields = {
   deletingAt: v.optional(v.number()),
   // Identifies the sync that holds the lease; only that sync may write.
   syncLeaseId: v.optional(v.string()),
+  // The scheduled job running that sync: when it failed or vanished without
+  // recording an outcome, the cron, the button and the dock list see it.
+  syncJobId: v.optional(v.id("_scheduled_functions")),
   ...dockStatusFields,
 };
 
@@ -152,6 +189,10 @@ export const resourceFields = {
   fullApiData: v.record(v.string(), v.any()),
   // Milliseconds since the epoch of the last sync that changed this row.
   updatedAt: v.number(),
+  // Set (ms since the epoch) by the first complete listing that did not
+  // return the item while its deletion was not confirmed; cleared when it is
+  // listed again. The next complete listing that misses it deletes it.
+  missingSince: v.optional(v.number()),
   ...provisioningFields,
 };
 

@@ -26,6 +26,7 @@ import type * as docks_adapters_vultr_adapter from "../docks/adapters/vultr/adap
 import type * as docks_adapters_vultr_api from "../docks/adapters/vultr/api.js";
 import type * as docks_adapters_vultr_types from "../docks/adapters/vultr/types.js";
 import type * as docks_cron from "../docks/cron.js";
+import type * as docks_deadSync from "../docks/deadSync.js";
 import type * as docks_defineAdapter from "../docks/defineAdapter.js";
 import type * as docks_http from "../docks/http.js";
 import type * as docks_lease from "../docks/lease.js";
@@ -68,6 +69,7 @@ declare const fullApi: ApiFromModules<{
   "docks/adapters/vultr/api": typeof docks_adapters_vultr_api;
   "docks/adapters/vultr/types": typeof docks_adapters_vultr_types;
   "docks/cron": typeof docks_cron;
+  "docks/deadSync": typeof docks_deadSync;
   "docks/defineAdapter": typeof docks_defineAdapter;
   "docks/http": typeof docks_http;
   "docks/lease": typeof docks_lease;

@@ -4,7 +4,7 @@ import type { Doc } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import type { SyncedType } from "../validators";
 import type { ProviderClient } from "./http";
-import type { ChunkResult, SyncWindow } from "./sync";
+import type { ChunkResult } from "./sync";
 
 /** A provider item as it came over the wire; not trusted until parsed. */
 export type RawItem = unknown;
@@ -34,15 +34,25 @@ export type SyncMethod = (
   ctx: MutationCtx,
   dock: Doc<"docks">,
   preFetchedData: RawItem[],
-  window?: SyncWindow,
+  // The row id of each item's key, as the action read it (null: no row).
+  rowIds?: (string | null)[],
 ) => Promise<ChunkResult>;
 
 export interface DockAdapter {
   readonly provider: Doc<"docks">["provider"];
   /** Makes the provider's cheapest authenticated call; throws ProviderError if the token is refused. */
   verifyCredentials(client: ProviderClient): Promise<void>;
-  /** Lists every item of each supported type, all pages. Runs in an action. */
-  readonly fetch: Partial<Record<SyncedType, (client: ProviderClient) => Promise<RawItem[]>>>;
+  /**
+   * Lists every item of each supported type, a page at a time as pages
+   * arrive; ends normally only when the listing was complete. Runs in an action.
+   */
+  readonly list: Partial<Record<SyncedType, (client: ProviderClient) => AsyncIterable<RawItem[]>>>;
+  /**
+   * Asks the provider for one item by its row key (providerResourceId): the
+   * item, or null when the provider says it does not exist (404). Confirms a
+   * deletion before a row is removed.
+   */
+  readonly lookup: Partial<Record<SyncedType, (client: ProviderClient, key: string) => Promise<RawItem | null>>>;
   /** Pure mapping of one item; the action uses it to order and chunk items by key. */
   readonly parse: Partial<{ [T in SyncedType]: (item: RawItem) => Parsed<T> }>;
   syncServers?: SyncMethod;

@@ -87,7 +87,7 @@ describe("the cron", () => {
     });
 
     const result = await t.mutation(internal.docks.cron.syncDueDocks, {});
-    expect(result).toEqual({ started: 1, more: false });
+    expect(result).toEqual({ started: 1, dead: 0, more: false });
     expect((await dockOf(t, due))?.syncState).toBe("syncing");
     expect((await dockOf(t, later))?.syncState).toBe("idle");
     expect((await dockOf(t, busy))?.syncLeaseId).toBe("running");
@@ -101,7 +101,7 @@ describe("the cron", () => {
     const { as: admin } = await seedMember(t, orgId, "admin");
     await t.run((ctx) => ctx.db.patch("docks", dockId, { nextSyncAt: Date.now() - 1000 }));
     await admin.mutation(api.docks.mutations.deleteDock, { dockId });
-    expect(await t.mutation(internal.docks.cron.syncDueDocks, {})).toEqual({ started: 0, more: false });
+    expect(await t.mutation(internal.docks.cron.syncDueDocks, {})).toEqual({ started: 0, dead: 0, more: false });
     await t.finishInProgressScheduledFunctions();
   });
 
@@ -126,9 +126,9 @@ describe("the cron", () => {
     );
     expect(first.length).toBe(DUE_BATCH + 20);
     const run = await t.mutation(internal.docks.cron.syncDueDocks, {});
-    expect(run).toEqual({ started: DUE_BATCH, more: true });
+    expect(run).toEqual({ started: DUE_BATCH, dead: 0, more: true });
     const second = await t.mutation(internal.docks.cron.syncDueDocks, {});
-    expect(second).toEqual({ started: 20, more: false });
+    expect(second).toEqual({ started: 20, dead: 0, more: false });
   });
 
   test("backs off exponentially after failures in a row, at most an hour, and resets on success", async () => {
@@ -169,6 +169,6 @@ describe("the cron", () => {
     const dock = await syncNow(t, as, dockId);
     expect(dock.lastSyncStatus).toBe("error");
     expect(dock.consecutiveFailures).toBe(1);
-    expect(await t.mutation(internal.docks.cron.syncDueDocks, {})).toEqual({ started: 0, more: false });
+    expect(await t.mutation(internal.docks.cron.syncDueDocks, {})).toEqual({ started: 0, dead: 0, more: false });
   });
 });

@@ -6,7 +6,8 @@ import type { ProviderClient } from "./http";
 import { type Enrich, syncChunk } from "./sync";
 
 export type ResourceSpec<T extends SyncedType> = {
-  fetch: (client: ProviderClient) => Promise<RawItem[]>;
+  list: (client: ProviderClient) => AsyncIterable<RawItem[]>;
+  lookup: (client: ProviderClient, key: string) => Promise<RawItem | null>;
   parse: (item: RawItem) => Parsed<T>;
   enrich?: Enrich<T>;
 };
@@ -21,8 +22,8 @@ export type AdapterSpec = {
 
 function syncMethod<T extends SyncedType>(type: T, spec: ResourceSpec<T> | undefined): SyncMethod | undefined {
   if (spec === undefined) return undefined;
-  return (ctx, dock, items, window) =>
-    syncChunk(ctx, dock, type, items, spec.parse, window, Date.now(), spec.enrich);
+  return (ctx, dock, items, rowIds) =>
+    syncChunk(ctx, dock, type, items, spec.parse, Date.now(), spec.enrich, rowIds);
 }
 
 export function defineAdapter(spec: AdapterSpec): DockAdapter {
@@ -31,10 +32,15 @@ export function defineAdapter(spec: AdapterSpec): DockAdapter {
     verifyCredentials: async (client) => {
       await spec.verifyCredentials(client);
     },
-    fetch: {
-      ...(spec.servers && { servers: spec.servers.fetch }),
-      ...(spec.blockVolumes && { blockVolumes: spec.blockVolumes.fetch }),
-      ...(spec.buckets && { buckets: spec.buckets.fetch }),
+    list: {
+      ...(spec.servers && { servers: spec.servers.list }),
+      ...(spec.blockVolumes && { blockVolumes: spec.blockVolumes.list }),
+      ...(spec.buckets && { buckets: spec.buckets.list }),
+    },
+    lookup: {
+      ...(spec.servers && { servers: spec.servers.lookup }),
+      ...(spec.blockVolumes && { blockVolumes: spec.blockVolumes.lookup }),
+      ...(spec.buckets && { buckets: spec.buckets.lookup }),
     },
     parse: {
       ...(spec.servers && { servers: spec.servers.parse }),

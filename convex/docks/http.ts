@@ -285,6 +285,22 @@ export class ProviderClient {
     }
   }
 
+  // Interim: replaced by the streaming pager.
+  async *pages<T>(endpoint: string, key: string): AsyncGenerator<T[]> {
+    yield await this.listAll<T>(endpoint, key);
+  }
+
+  // Interim: replaced by the shared single-item reader.
+  async getItem(endpoint: string, key: string): Promise<unknown | null> {
+    try {
+      const body = await this.getJson(endpoint);
+      return key === "" ? body : (body[key] ?? null);
+    } catch (e) {
+      if (e instanceof ProviderError && e.status === 404) return null;
+      throw e;
+    }
+  }
+
   /** Every item of a list endpoint, following the provider's paging to the end. */
   async listAll<T>(endpoint: string, key: string): Promise<T[]> {
     // A listing whose total moved while it was read may have skipped or repeated

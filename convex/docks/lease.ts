@@ -1,7 +1,7 @@
 // The sync lease and the sync schedule of a dock, as plain functions: who may
 // start a sync, when one counts as dead, and when a dock is next due.
 import type { Doc } from "../_generated/dataModel";
-import type { SyncStats, SyncStatus } from "../validators";
+import type { SyncErrorCode, SyncStats, SyncStatus } from "../validators";
 
 // Convex ends an action after 10 minutes; a lease older than that plus a
 // margin belongs to a sync that can no longer be running.
@@ -53,4 +53,25 @@ export function summarizeErrors(stats: SyncStats, fatalError: string | undefined
     .map(([type, s]) => `${type}: ${s!.error}`);
   // Each part is bounded where it is made; this bounds the whole as well.
   return lines.length > 0 ? lines.join("\n").slice(0, 2000) : undefined;
+}
+
+// When types fail differently, the dock shows the code that asks the most of
+// the user: a refused key first (rotate it), then a setup problem, and so on.
+const CODE_PRIORITY: SyncErrorCode[] = [
+  "INVALID_CREDENTIALS",
+  "CONFIGURATION",
+  "ACCESS_DENIED",
+  "RATE_LIMITED",
+  "PROVIDER_ERROR",
+  "INCOMPLETE_LISTING",
+  "WRITE_FAILED",
+  "SYNC_DIED",
+  "ITEMS_SKIPPED",
+];
+
+/** The one code the dock shows for a sync that did not fully succeed. */
+export function summarizeErrorCode(stats: SyncStats, fatalCode: SyncErrorCode | undefined): SyncErrorCode | undefined {
+  if (fatalCode !== undefined) return fatalCode;
+  const codes = new Set(Object.values(stats).map((s) => s?.errorCode));
+  return CODE_PRIORITY.find((c) => codes.has(c));
 }

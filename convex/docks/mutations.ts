@@ -8,7 +8,7 @@ import { recordAudit } from "../lib/audit";
 import { CAPABILITIES, requireDockRole, requireOrgRole } from "../lib/auth";
 import { fail } from "../lib/errors";
 import { requireName } from "../lib/names";
-import { vProvider, vSyncedType, vSyncStats, type SyncedType } from "../validators";
+import { vProvider, vSyncedType, vSyncErrorCode, vSyncStats, type SyncedType } from "../validators";
 import type { SyncMethod } from "./_types";
 import {
   DEFAULT_SYNC_INTERVAL_MS,
@@ -19,29 +19,27 @@ import {
   MIN_SYNC_INTERVAL_MS,
   nextSyncDelayMs,
   overallStatus,
+  summarizeErrorCode,
   summarizeErrors,
 } from "./lease";
 import { getAdapter } from "./registry";
 import { purgeDockBatch } from "./removal";
-import { deleteStaleRows, type ChunkResult } from "./sync";
-
-const vWindow = v.object({ from: v.optional(v.string()), before: v.optional(v.string()) });
+import { reapIfDead } from "./deadSync";
+import { settleStaleRows, type ChunkResult } from "./sync";
 
 export const vChunkResult = v.object({
   inserted: v.number(),
   updated: v.number(),
   unchanged: v.number(),
   skipped: v.number(),
-  duplicates: v.number(),
   skipReasons: v.array(v.string()),
-  staleCandidates: v.array(v.object({ id: v.string(), key: v.string() })),
-  scanAfter: v.optional(v.string()),
 });
 
 /**
  * Takes the dock's sync lease and schedules the sync action. Throws
- * ALREADY_SYNCING while a live sync holds the lease. Used by the button and
- * by the cron.
+ * ALREADY_SYNCING while a live sync holds the lease; a sync whose action died
+ * is recorded as failed first and does not block a new one. Used by the
+ * button and by the cron.
  */
 export async function startSync(
   ctx: MutationCtx,
@@ -49,22 +47,23 @@ export async function startSync(
   now: number,
 ): Promise<string> {
   if (dock.deletingAt !== undefined) fail("NOT_FOUND", "No such dock.");
-  if (leaseIsLive(dock, now)) {
+  if (leaseIsLive(dock, now) && !(await reapIfDead(ctx, dock, now))) {
     fail("ALREADY_SYNCING", `Dock "${dock.name}" is already syncing.`);
   }
   const leaseId = crypto.randomUUID();
+  // Only ids travel to the action; it reads and decrypts the key itself.
+  const syncJobId = await ctx.scheduler.runAfter(0, internal.docks.actions.syncDockResources, {
+    dockId: dock._id,
+    leaseId,
+  });
   await ctx.db.patch("docks", dock._id, {
     syncState: "syncing",
     syncLeaseId: leaseId,
+    syncJobId,
     syncStartedAt: now,
     // Not due again while this sync may run; finishSync sets the real time.
-    // If the action dies, the dock falls due when its lease expires.
+    // If the action dies, the cron sees its job's state within a minute.
     nextSyncAt: now + LEASE_TTL_MS,
-  });
-  // Only ids travel to the action; it reads and decrypts the key itself.
-  await ctx.scheduler.runAfter(0, internal.docks.actions.syncDockResources, {
-    dockId: dock._id,
-    leaseId,
   });
   return leaseId;
 }
@@ -131,6 +130,7 @@ export const deleteDock = mutation({
       deletingAt: Date.now(),
       syncState: "idle",
       syncLeaseId: undefined,
+      syncJobId: undefined,
       // Never due again: the cron's range by nextSyncAt does not reach it.
       nextSyncAt: Number.MAX_SAFE_INTEGER,
     });
@@ -206,8 +206,7 @@ async function leasedDock(ctx: MutationCtx, dockId: Id<"docks">, leaseId: string
 
 /**
  * Writes one chunk of fetched provider items: routes each type present in
- * fetchedData to the adapter's syncX. Items of a type arrive sorted by key,
- * and `window` is the key range this chunk owns.
+ * fetchedData to the adapter's syncX.
  */
 export const syncDockResources = internalMutation({
   args: {
@@ -218,7 +217,14 @@ export const syncDockResources = internalMutation({
       blockVolumes: v.optional(v.array(v.any())),
       buckets: v.optional(v.array(v.any())),
     }),
-    window: v.optional(vWindow),
+    // Per type, the row id of each item's key as the action read it.
+    rowIds: v.optional(
+      v.object({
+        servers: v.optional(v.array(v.union(v.string(), v.null()))),
+        blockVolumes: v.optional(v.array(v.union(v.string(), v.null()))),
+        buckets: v.optional(v.array(v.union(v.string(), v.null()))),
+      }),
+    ),
   },
   returns: v.object({
     servers: v.optional(vChunkResult),
@@ -233,24 +239,29 @@ export const syncDockResources = internalMutation({
       const items = args.fetchedData[type];
       const method: SyncMethod | undefined = adapter[SYNC_METHODS[type]];
       if (items === undefined || method === undefined) continue;
-      results[type] = await method(ctx, dock, items, args.window);
+      results[type] = await method(ctx, dock, items, args.rowIds?.[type]);
     }
     return results;
   },
 });
 
-/** Deletes rows a complete listing no longer returns (ids from the chunk results). */
-export const deleteStaleResources = internalMutation({
+/**
+ * Settles rows a complete listing did not return: deletes those the provider
+ * confirmed gone (and those missing from two complete listings), marks the
+ * rest missing. See settleStaleRows.
+ */
+export const settleStaleResources = internalMutation({
   args: {
     dockId: v.id("docks"),
     leaseId: v.string(),
     resourceType: vSyncedType,
-    ids: v.array(v.string()),
+    verdicts: v.object({ gone: v.array(v.string()), missing: v.array(v.string()), present: v.array(v.string()) }),
+    syncStartedAt: v.number(),
   },
-  returns: v.number(),
+  returns: v.object({ deleted: v.number(), marked: v.number() }),
   handler: async (ctx, args) => {
     const dock = await leasedDock(ctx, args.dockId, args.leaseId);
-    return await deleteStaleRows(ctx, dock, args.resourceType, args.ids);
+    return await settleStaleRows(ctx, dock, args.resourceType, args.verdicts, args.syncStartedAt);
   },
 });
 
@@ -261,6 +272,7 @@ export const finishSync = internalMutation({
     leaseId: v.string(),
     stats: vSyncStats,
     fatalError: v.optional(v.string()),
+    fatalCode: v.optional(vSyncErrorCode),
   },
   returns: v.null(),
   handler: async (ctx, args) => {
@@ -273,9 +285,11 @@ export const finishSync = internalMutation({
     await ctx.db.patch("docks", dock._id, {
       syncState: "idle",
       syncLeaseId: undefined,
+      syncJobId: undefined,
       lastSyncStatus: status,
       lastSyncAt: now,
       lastSyncError: summarizeErrors(args.stats, fatalError),
+      lastSyncErrorCode: status === "success" ? undefined : summarizeErrorCode(args.stats, args.fatalCode),
       lastSyncStats: args.stats,
       consecutiveFailures: failures,
       nextSyncAt: now + nextSyncDelayMs(dock.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS, failures),

@@ -13,6 +13,7 @@ import {
   vRole,
   vSyncedType,
 } from "../validators";
+import { deadSyncReason } from "./deadSync";
 import { holdsLease } from "./lease";
 
 /** The dock as the sync action needs it, or null when the lease moved on. */
@@ -40,32 +41,32 @@ export const getDockForSync = internalQuery({
 });
 
 /**
- * A page of the dock's row keys of one type in (after, before): the stale
- * scan for a key window that held more rows than one chunk reads.
+ * A page of the dock's rows of one type as (id, key), in key order: what the
+ * sync action reads before listing, to pass each item's row id to the writes
+ * and to find the rows a complete listing did not return.
  */
 export const listDockKeys = internalQuery({
   args: {
     dockId: v.id("docks"),
     resourceType: vSyncedType,
-    after: v.string(),
-    before: v.optional(v.string()),
     paginationOpts: paginationOptsValidator,
   },
   returns: v.object({
-    page: v.array(v.object({ id: v.string(), key: v.string() })),
+    page: v.array(v.object({ id: v.string(), key: v.string(), provisioned: v.boolean() })),
     isDone: v.boolean(),
     continueCursor: v.string(),
   }),
   handler: async (ctx, args) => {
     const result = await ctx.db
       .query(args.resourceType as "blockVolumes")
-      .withIndex("by_dock_resource", (q) => {
-        const lower = q.eq("dockId", args.dockId).gt("providerResourceId", args.after);
-        return args.before === undefined ? lower : lower.lt("providerResourceId", args.before);
-      })
+      .withIndex("by_dock_resource", (q) => q.eq("dockId", args.dockId))
       .paginate(args.paginationOpts);
     return {
-      page: result.page.map((r) => ({ id: r._id, key: r.providerResourceId })),
+      page: result.page.map((r) => ({
+        id: r._id,
+        key: r.providerResourceId,
+        provisioned: r.provisioningSource !== undefined,
+      })),
       isDone: result.isDone,
       continueCursor: result.continueCursor,
     };
@@ -109,7 +110,7 @@ export const listDocks = query({
       for (const dock of docks) {
         if (dock.deletingAt !== undefined) continue;
         // Listed field by field so no new secret field can leak by default.
-        result.push({
+        const summary = {
           _id: dock._id,
           _creationTime: dock._creationTime,
           orgId: dock.orgId,
@@ -120,11 +121,25 @@ export const listDocks = query({
           lastSyncStatus: dock.lastSyncStatus,
           lastSyncAt: dock.lastSyncAt,
           lastSyncError: dock.lastSyncError,
+          lastSyncErrorCode: dock.lastSyncErrorCode,
           lastSyncStats: dock.lastSyncStats,
           syncIntervalMs: dock.syncIntervalMs,
           nextSyncAt: dock.nextSyncAt,
           consecutiveFailures: dock.consecutiveFailures,
-        });
+        };
+        // A sync whose action died shows as failed at once; the cron records
+        // it (with backoff) within a minute.
+        const dead = await deadSyncReason(ctx, dock);
+        if (dead !== null) {
+          Object.assign(summary, {
+            syncState: "idle",
+            syncStartedAt: undefined,
+            lastSyncStatus: "error",
+            lastSyncError: dead,
+            lastSyncErrorCode: "SYNC_DIED",
+          });
+        }
+        result.push(summary);
       }
     }
     return result;

@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { applyChanges, generateAccount } from "../../docks/emulator/accounts";
 import type { Emulator } from "../../docks/emulator/server";
 import { newTest, rowsOf, seedDock, seedMember, seedOrg, syncNow, startTestEmulator } from "../test.setup";
-import { CHUNK_MAX_BYTES, CHUNK_MAX_ITEMS, chunkItems } from "./syncFlow";
-import { WINDOW_READ_LIMIT, diffRow, sameValue } from "./sync";
+import { CHUNK_MAX_BYTES, CHUNK_MAX_ITEMS, CONFIRM_LIMIT, Chunker, SETTLE_BATCH } from "./syncFlow";
+import { diffRow, sameValue } from "./sync";
 
 let emulator: Emulator;
 beforeEach(async () => {
@@ -49,25 +49,33 @@ describe("chunked sync", () => {
     await syncNow(t, as, dockId);
     emulator.setAccount("vultr", applyChanges("vultr", account, { seed: 5, add: 40, remove: 300, resize: 25 }));
     const dock = await syncNow(t, as, dockId);
+    // CONFIRM_LIMIT removals are confirmed with the provider and deleted now;
+    // the rest are marked missing and deleted by the next complete listing.
     expect(dock.lastSyncStats?.blockVolumes).toMatchObject({
       inserted: 40,
-      deleted: 300,
+      deleted: CONFIRM_LIMIT,
+      missing: 300 - CONFIRM_LIMIT,
+      lookups: CONFIRM_LIMIT,
       updated: 25,
       unchanged: count - 300 - 25,
       complete: true,
     });
+    const next = await syncNow(t, as, dockId);
+    expect(next.lastSyncStats?.blockVolumes).toMatchObject({ deleted: 300 - CONFIRM_LIMIT, inserted: 0, updated: 0 });
     const rows = await rowsOf(t, "blockVolumes", dockId);
     const expected = emulator.accounts.vultr.volumes.map((v) => v.id).sort();
     expect(rows.map((r) => r.providerResourceId).sort()).toEqual(expected);
   });
 
-  test("more stale rows than one window reads are all removed when the listing empties", async () => {
-    const count = WINDOW_READ_LIMIT + 700;
+  test("more stale rows than one settling batch are all removed when the listing empties", async () => {
+    const count = SETTLE_BATCH * 2 + 700;
     const { t, as, dockId, account } = await limitedDock(count);
     await syncNow(t, as, dockId);
     emulator.setAccount("vultr", { ...account, volumes: [] });
     const dock = await syncNow(t, as, dockId);
-    expect(dock.lastSyncStats?.blockVolumes).toMatchObject({ deleted: count, complete: true });
+    expect(dock.lastSyncStats?.blockVolumes).toMatchObject({ deleted: CONFIRM_LIMIT, missing: count - CONFIRM_LIMIT });
+    const next = await syncNow(t, as, dockId);
+    expect(next.lastSyncStats?.blockVolumes).toMatchObject({ deleted: count - CONFIRM_LIMIT, complete: true });
     expect(await rowsOf(t, "blockVolumes", dockId)).toEqual([]);
   });
 });
@@ -88,14 +96,26 @@ describe("row comparison", () => {
 });
 
 describe("chunking", () => {
-  const item = (key: string, bytes: number) => ({ key, raw: { id: key }, bytes });
+  type Item = { key: string; bytes: number };
+  const item = (key: string, bytes: number): Item => ({ key, bytes });
+  function chunk(items: Item[]): Item[][] {
+    const chunker = new Chunker<Item>();
+    const chunks: Item[][] = [];
+    for (const i of items) {
+      const full = chunker.add(i, i.bytes);
+      if (full !== null) chunks.push(full);
+    }
+    const last = chunker.take();
+    if (last.length > 0) chunks.push(last);
+    return chunks;
+  }
 
   test("no chunk holds more than CHUNK_MAX_ITEMS items or CHUNK_MAX_BYTES of arguments, and order is kept", () => {
-    const items = Array.from({ length: 5000 }, (_, i) => item(String(i).padStart(5, "0"), 3000 + (i % 7) * 1000));
-    const chunks = chunkItems(items);
-    for (const chunk of chunks) {
-      expect(chunk.length).toBeLessThanOrEqual(CHUNK_MAX_ITEMS);
-      expect(chunk.reduce((n, i) => n + i.bytes, 0)).toBeLessThanOrEqual(CHUNK_MAX_BYTES);
+    const items = Array.from({ length: 5000 }, (_, i) => item(String(i).padStart(5, "0"), 1500 + (i % 7) * 1000));
+    const chunks = chunk(items);
+    for (const c of chunks) {
+      expect(c.length).toBeLessThanOrEqual(CHUNK_MAX_ITEMS);
+      expect(c.reduce((n, i) => n + i.bytes, 0)).toBeLessThanOrEqual(CHUNK_MAX_BYTES);
     }
     expect(chunks.flat().map((i) => i.key)).toEqual(items.map((i) => i.key));
     // Large items force chunks well below the item cap.
@@ -103,7 +123,7 @@ describe("chunking", () => {
   });
 
   test("one item larger than the byte budget still travels, alone", () => {
-    const chunks = chunkItems([item("a", 10), item("b", CHUNK_MAX_BYTES + 1), item("c", 10)]);
+    const chunks = chunk([item("a", 10), item("b", CHUNK_MAX_BYTES + 1), item("c", 10)]);
     expect(chunks.map((c) => c.map((i) => i.key))).toEqual([["a"], ["b"], ["c"]]);
   });
 });

@@ -1,41 +1,21 @@
 // How provider items become rows, for every adapter: upsert one chunk through
-// `by_dock_resource`, write only what changed, and report the dock's rows in
-// the chunk's key window that the provider did not return (stale candidates).
-// Deleting stale rows is a separate step, run only after a complete listing.
+// `by_dock_resource`, write only what changed. Rows the provider no longer
+// lists are settled separately, after a complete listing (settleStaleRows).
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import type { ResourceTable, SyncedType } from "../validators";
 import type { Parsed, RawItem, SyncedFields } from "./_types";
-
-/**
- * The slice of the key space one chunk covers: keys k with from <= k < before
- * (either side open when absent). The action cuts the sorted listing into
- * chunks whose windows together cover every key once, so each existing row is
- * read by exactly one chunk.
- */
-export type SyncWindow = { from?: string; before?: string };
 
 export type ChunkResult = {
   inserted: number;
   updated: number;
   unchanged: number;
   skipped: number;
-  // Items whose key appeared more than once in the chunk (the listing shifted).
-  duplicates: number;
   // Why items were skipped, the first few, for the dock's error message.
   skipReasons: string[];
-  // Rows of the dock inside the window that no item of this chunk names.
-  staleCandidates: { id: string; key: string }[];
-  // Set when the window held more rows than one transaction should read: rows
-  // with keys after this one (and before window.before) were not scanned.
-  scanAfter?: string;
 };
 
-// Rows read per window: well under Convex's 32,000 documents and 16 MiB per
-// transaction even with a full chunk of writes and large fullApiData.
-export const WINDOW_READ_LIMIT = 4000;
 const MAX_SKIP_REASONS = 5;
-const ASCII_KEY = /^[\x20-\x7e]*$/;
 
 // Fields a sync never writes: they belong to the panel's own provisioning.
 const NOT_SYNC_OWNED = new Set([
@@ -82,11 +62,6 @@ export function diffRow(existing: AnyFields, desired: AnyFields): AnyFields | nu
   return changed ? patch : null;
 }
 
-export function inWindow(key: string, window: SyncWindow): boolean {
-  return (window.from === undefined || key >= window.from) &&
-    (window.before === undefined || key < window.before);
-}
-
 // The generic table handle: every synced table has the same index and the same
 // key field, which TypeScript cannot see through a union of table names.
 function table(ctx: MutationCtx, name: SyncedType) {
@@ -100,23 +75,6 @@ type LooseDb = {
 };
 function looseDb(ctx: MutationCtx): LooseDb {
   return ctx.db as unknown as LooseDb;
-}
-
-/** Reads up to `limit` of the dock's rows in the window, in key order. */
-async function readWindow(
-  ctx: MutationCtx,
-  name: SyncedType,
-  dockId: Id<"docks">,
-  window: SyncWindow,
-  limit: number,
-): Promise<Row[]> {
-  return await table(ctx, name)
-    .withIndex("by_dock_resource", (q) => {
-      const eq = q.eq("dockId", dockId);
-      const lower = window.from === undefined ? eq : eq.gte("providerResourceId", window.from);
-      return window.before === undefined ? lower : lower.lt("providerResourceId", window.before);
-    })
-    .take(limit);
 }
 
 async function findByKey(
@@ -137,9 +95,15 @@ export type Enrich<T extends SyncedType> = (
 ) => Promise<void>;
 
 /**
- * Upserts one chunk of provider items of one type for a dock. Writes nothing
- * for an item whose row already says the same, so an unchanged re-sync writes
- * no documents and wakes no dashboard.
+ * Upserts one chunk of provider items of one type for a dock. Chunks arrive in
+ * the provider's order, so they cover no key range; instead the action, which
+ * read the dock's row ids by key before listing, passes each item's row id
+ * (`rowIds[i]`, null for a key the dock has no row for). A row is then read by
+ * id, one read per item, and an item without a row is inserted without a
+ * search: only the sync holding the dock's lease writes synced rows. Without
+ * `rowIds` each item is looked up by key. Writes nothing for an item whose row
+ * already says the same, so an unchanged re-sync writes no documents and wakes
+ * no dashboard.
  */
 export async function syncChunk<T extends SyncedType>(
   ctx: MutationCtx,
@@ -147,54 +111,28 @@ export async function syncChunk<T extends SyncedType>(
   tableName: T,
   items: RawItem[],
   parse: (item: RawItem) => Parsed<T>,
-  window: SyncWindow = {},
   now: number = Date.now(),
   enrich?: Enrich<T>,
+  rowIds?: (string | null)[],
 ): Promise<ChunkResult> {
-  const result: ChunkResult = {
-    inserted: 0,
-    updated: 0,
-    unchanged: 0,
-    skipped: 0,
-    duplicates: 0,
-    skipReasons: [],
-    staleCandidates: [],
-  };
-  const byKey = new Map<string, SyncedFields<T>>();
-  for (const raw of items) {
+  const result: ChunkResult = { inserted: 0, updated: 0, unchanged: 0, skipped: 0, skipReasons: [] };
+  const byKey = new Map<string, { fields: SyncedFields<T>; rowId: string | null | undefined }>();
+  items.forEach((raw, i) => {
     const parsed = parse(raw);
     if (!parsed.ok) {
       result.skipped++;
       if (result.skipReasons.length < MAX_SKIP_REASONS) result.skipReasons.push(parsed.reason);
-      continue;
+      return;
     }
-    const key = parsed.fields.providerResourceId as string;
-    if (byKey.has(key)) result.duplicates++;
-    byKey.set(key, parsed.fields);
-  }
+    // The action drops repeated keys; a repeat here keeps the last one.
+    byKey.set(parsed.fields.providerResourceId as string, { fields: parsed.fields, rowId: rowIds?.[i] });
+  });
   const desiredRows = [...byKey.values()];
-  if (enrich) await enrich(ctx, dock, desiredRows);
+  if (enrich) await enrich(ctx, dock, desiredRows.map((d) => d.fields));
 
-  const existingRows = await readWindow(ctx, tableName, dock._id, window, WINDOW_READ_LIMIT + 1);
-  const truncated = existingRows.length > WINDOW_READ_LIMIT;
-  if (truncated) existingRows.pop();
-  const lastRead = existingRows.at(-1)?.providerResourceId;
-  const existingByKey = new Map(existingRows.map((r) => [r.providerResourceId, r]));
-
-  for (const fields of desiredRows) {
+  for (const { fields, rowId } of desiredRows) {
     const key = fields.providerResourceId as string;
-    let existing = existingByKey.get(key) ?? null;
-    // Trust "not in the window read" only when the read covered this key;
-    // otherwise look it up, so no item is ever inserted twice.
-    // Keys outside printable ASCII may order differently in JavaScript and in
-    // the index, so for those the window is not trusted either.
-    const covered =
-      ASCII_KEY.test(key) &&
-      inWindow(key, window) &&
-      (!truncated || (lastRead !== undefined && key <= lastRead));
-    if (existing === null && !covered) existing = await findByKey(ctx, tableName, dock._id, key);
-    existingByKey.delete(key);
-
+    const existing = await existingRow(ctx, tableName, dock._id, key, rowId);
     const desired: AnyFields = {
       ...fields,
       orgId: dock.orgId,
@@ -206,6 +144,7 @@ export async function syncChunk<T extends SyncedType>(
       result.inserted++;
       continue;
     }
+    // A listed item is not missing: diffRow clears missingSince with the rest.
     const patch = diffRow(existing as AnyFields, desired);
     if (patch === null) {
       result.unchanged++;
@@ -214,41 +153,84 @@ export async function syncChunk<T extends SyncedType>(
       result.updated++;
     }
   }
-
-  for (const row of existingByKey.values()) {
-    // A row whose key lies outside the window was found by point lookup above
-    // or belongs to another chunk; only rows this window owns are reported.
-    if (!inWindow(row.providerResourceId, window)) continue;
-    // Created through the panel: kept until its own lifecycle removes it.
-    if (row.provisioningSource !== undefined) continue;
-    result.staleCandidates.push({ id: row._id, key: row.providerResourceId });
-  }
-  if (truncated && lastRead !== undefined) result.scanAfter = lastRead;
   return result;
 }
 
+/** The item's row: by the id the action passed, else by key. */
+async function existingRow(
+  ctx: MutationCtx,
+  tableName: SyncedType,
+  dockId: Id<"docks">,
+  key: string,
+  rowId: string | null | undefined,
+): Promise<Row | null> {
+  if (rowId === null) return null;
+  if (rowId !== undefined) {
+    const id = ctx.db.normalizeId(tableName, rowId) as Id<"blockVolumes"> | null;
+    const row = id === null ? null : await ctx.db.get(tableName as "blockVolumes", id);
+    if (row !== null && row.dockId === dockId && row.providerResourceId === key) return row;
+  }
+  // No id, or the row changed since the action read it: look the key up.
+  return await findByKey(ctx, tableName, dockId, key);
+}
+
+/** What the sync learnt of rows a complete listing did not return, by row id. */
+export type StaleVerdicts = {
+  // The provider answered 404 for the item: it is gone.
+  gone: string[];
+  // Not listed and not confirmed either way: deleted only if an earlier
+  // complete listing missed it too, otherwise marked missing.
+  missing: string[];
+  // The provider still has the item (the listing skipped it): kept.
+  present: string[];
+};
+
 /**
- * Deletes resource rows a complete listing no longer returns, with their
- * project links. Re-checks each row: still this dock's, and not provisioned
- * through the panel (those stay until their own lifecycle removes them).
+ * Applies the verdicts. Re-checks each row: still this dock's, and not
+ * created through the panel (those stay until their own lifecycle removes
+ * them). `syncStartedAt` tells a mark from an earlier sync from none.
  */
-export async function deleteStaleRows(
+export async function settleStaleRows(
   ctx: MutationCtx,
   dock: Doc<"docks">,
   tableName: SyncedType,
-  ids: string[],
-): Promise<number> {
-  let deleted = 0;
-  for (const raw of ids) {
-    const id = ctx.db.normalizeId(tableName, raw);
-    if (id === null) continue;
-    const row = await ctx.db.get(tableName, id as Id<"blockVolumes">);
-    if (row === null || row.dockId !== dock._id || row.provisioningSource !== undefined) continue;
-    await deleteProjectLinks(ctx, tableName, id);
-    await ctx.db.delete(tableName, id as Id<"blockVolumes">);
-    deleted++;
+  verdicts: StaleVerdicts,
+  syncStartedAt: number,
+): Promise<{ deleted: number; marked: number }> {
+  const result = { deleted: 0, marked: 0 };
+  const rowOf = async (raw: string) => {
+    const id = ctx.db.normalizeId(tableName, raw) as Id<"blockVolumes"> | null;
+    if (id === null) return null;
+    const row = await ctx.db.get(tableName as "blockVolumes", id);
+    if (row === null || row.dockId !== dock._id || row.provisioningSource !== undefined) return null;
+    return row;
+  };
+  const remove = async (row: Doc<"blockVolumes">) => {
+    await deleteProjectLinks(ctx, tableName, row._id);
+    await ctx.db.delete(tableName as "blockVolumes", row._id);
+    result.deleted++;
+  };
+  for (const raw of verdicts.gone) {
+    const row = await rowOf(raw);
+    if (row !== null) await remove(row);
   }
-  return deleted;
+  for (const raw of verdicts.missing) {
+    const row = await rowOf(raw);
+    if (row === null) continue;
+    if (row.missingSince !== undefined && row.missingSince < syncStartedAt) {
+      await remove(row);
+    } else if (row.missingSince === undefined) {
+      await ctx.db.patch(tableName as "blockVolumes", row._id, { missingSince: syncStartedAt });
+      result.marked++;
+    }
+  }
+  for (const raw of verdicts.present) {
+    const row = await rowOf(raw);
+    if (row !== null && row.missingSince !== undefined) {
+      await ctx.db.patch(tableName as "blockVolumes", row._id, { missingSince: undefined });
+    }
+  }
+  return result;
 }
 
 const LINK_BATCH = 100;

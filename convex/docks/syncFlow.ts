@@ -1,32 +1,45 @@
 // One dock sync, start to finish, as the sync action runs it: decrypt the key,
-// list every supported type from the provider, write the listing in chunks,
-// delete what a complete listing no longer has, record the outcome.
+// stream each supported type from the provider a page at a time, write it in
+// bounded chunks as it arrives, settle what a complete listing no longer has,
+// and record the outcome. The action holds a page, a chunk and the set of keys
+// seen, never the whole listing: Convex gives an action 64 MiB.
 import { env } from "../_generated/server";
 import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import type { ActionCtx } from "../_generated/server";
 import { decryptApiKey, dockKeyBinding } from "../lib/encryption";
-import { SYNCED_TYPES, type SyncedType, type SyncStats, type TypeSyncStats } from "../validators";
+import {
+  SYNCED_TYPES,
+  type SyncedType,
+  type SyncErrorCode,
+  type SyncStats,
+  type TypeSyncStats,
+} from "../validators";
 import type { DockAdapter, RawItem } from "./_types";
 import { storable } from "./parse";
 import {
   DEFAULT_PAGE_CONCURRENCY,
   DEFAULT_RETRY_POLICY,
+  ListingChangedError,
   ProviderClient,
+  ProviderError,
   type RetryPolicy,
 } from "./http";
 import { SYNC_BUDGET_MS } from "./lease";
 import { getAdapter } from "./registry";
-import type { ChunkResult } from "./sync";
+import type { ChunkResult, StaleVerdicts } from "./sync";
 
-// Per mutation call: items, and bytes of arguments, both far under Convex's
-// limits (16,000 documents written, 16 MiB of arguments per call).
+// Per mutation call: items, and bytes of arguments. Far under Convex's limits
+// (16,000 documents written, 4,096 index ranges read, 16 MiB of arguments per
+// call), and small enough that a chunk in the action's memory stays a few MiB.
 export const CHUNK_MAX_ITEMS = 1000;
-export const CHUNK_MAX_BYTES = 4 * 1024 * 1024;
-export const DELETE_BATCH = 500;
-const SCAN_PAGE = 1000;
-
-type Keyed = { key: string; raw: RawItem; bytes: number };
+export const CHUNK_MAX_BYTES = 2 * 1024 * 1024;
+// Rows settled per mutation, and row keys read per page of the stale sweep.
+export const SETTLE_BATCH = 500;
+export const SCAN_PAGE = 1000;
+// Unlisted rows confirmed with the provider's single-item GET per type and
+// sync; each costs one request. Rows past it wait for the two-listing rule.
+export const CONFIRM_LIMIT = 100;
 
 function numberFromEnv(name: string, fallback: number): number {
   const value = Number(env[name]);
@@ -43,26 +56,33 @@ export function retryPolicyFromEnv(): RetryPolicy {
   };
 }
 
-/** Cuts key-sorted items into chunks bounded by count and by serialized size. */
-export function chunkItems(items: Keyed[]): Keyed[][] {
-  const chunks: Keyed[][] = [];
-  let current: Keyed[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    if (current.length > 0 && (current.length >= CHUNK_MAX_ITEMS || bytes + item.bytes > CHUNK_MAX_BYTES)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
+/** Collects items into chunks bounded by count and by serialized size, in order. */
+export class Chunker<T> {
+  private items: T[] = [];
+  private bytes = 0;
+
+  /** Adds an item; returns the chunk that had to be closed to make room, if any. */
+  add(item: T, bytes: number): T[] | null {
+    let closed: T[] | null = null;
+    if (this.items.length > 0 && (this.items.length >= CHUNK_MAX_ITEMS || this.bytes + bytes > CHUNK_MAX_BYTES)) {
+      closed = this.take();
     }
-    current.push(item);
-    bytes += item.bytes;
+    this.items.push(item);
+    this.bytes += bytes;
+    return closed;
   }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+
+  /** The open chunk (possibly empty); the chunker starts a new one. */
+  take(): T[] {
+    const items = this.items;
+    this.items = [];
+    this.bytes = 0;
+    return items;
+  }
 }
 
-function emptyStats(fetched: number): TypeSyncStats {
-  return { fetched, inserted: 0, updated: 0, deleted: 0, unchanged: 0, skipped: 0, complete: false };
+function emptyStats(): TypeSyncStats {
+  return { fetched: 0, inserted: 0, updated: 0, deleted: 0, unchanged: 0, skipped: 0, complete: false };
 }
 
 // Error text stored on the dock is bounded: a provider can answer with any
@@ -83,6 +103,22 @@ function errorMessage(e: unknown): string {
   return truncate(String(e));
 }
 
+/** The code a UI branches on for a failed listing or request. */
+export function errorCodeOf(e: unknown): SyncErrorCode {
+  if (e instanceof ListingChangedError) {
+    return "INCOMPLETE_LISTING";
+  }
+  if (e instanceof ProviderError) {
+    if (e.status === 401) return "INVALID_CREDENTIALS";
+    if (e.status === 403) return "ACCESS_DENIED";
+    if (e.status === 429) return "RATE_LIMITED";
+    return "PROVIDER_ERROR";
+  }
+  const code = (e as { data?: { code?: string } } | null)?.data?.code;
+  if (code === "CONFIGURATION") return "CONFIGURATION";
+  return "PROVIDER_ERROR";
+}
+
 function isLeaseLost(e: unknown): boolean {
   const data = (e as { data?: { code?: string } } | null)?.data;
   return data?.code === "LEASE_LOST";
@@ -90,112 +126,217 @@ function isLeaseLost(e: unknown): boolean {
 
 class LeaseLost extends Error {}
 
-/** Writes one type's complete or partial listing; deletes stale rows only if complete. */
-async function syncType(
-  ctx: ActionCtx,
-  dockId: Id<"docks">,
-  leaseId: string,
-  adapter: DockAdapter,
-  type: SyncedType,
-  items: RawItem[],
-): Promise<TypeSyncStats> {
-  const stats = emptyStats(items.length);
-  const parse = adapter.parse[type]!;
-  const keyed: Keyed[] = [];
-  const seen = new Set<string>();
-  const skipReasons: string[] = [];
-  let duplicates = 0;
-  for (const raw of items) {
-    const parsed = parse(raw);
-    if (!parsed.ok) {
-      stats.skipped++;
-      if (skipReasons.length < 3) skipReasons.push(truncate(parsed.reason, 100));
-      continue;
-    }
-    const key = parsed.fields.providerResourceId;
-    if (seen.has(key)) {
-      duplicates++;
-      continue;
-    }
-    seen.add(key);
-    // Made storable before it crosses into the mutation: Convex refuses some
-    // field names even in arguments, and one odd item must not fail its chunk.
-    const clean = storable(raw);
-    keyed.push({ key, raw: clean, bytes: JSON.stringify(clean).length });
-  }
-  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
 
-  const chunks = chunkItems(keyed);
-  const candidates: { id: string; key: string }[] = [];
-  const unscanned: { after: string; before?: string }[] = [];
-  // With nothing listed, one empty chunk still walks the dock's rows.
-  const plan = chunks.length > 0 ? chunks : [[]];
+type TypeRun = {
+  ctx: ActionCtx;
+  dockId: Id<"docks">;
+  leaseId: string;
+  startedAt: number;
+  adapter: DockAdapter;
+  client: ProviderClient;
+  // Provider requests in flight at once (pages, or single-item lookups).
+  concurrency: number;
+  type: SyncedType;
+};
+
+// Marks a key as listed in a KnownRows map (row ids are never empty).
+const LISTED = "";
+
+/**
+ * The dock's rows of one type by key, read before the listing: key -> row id,
+ * or LISTED once the listing returned the key. Entries still holding an id at
+ * the end are the rows the listing did not return. About 150 bytes a row.
+ */
+type KnownRows = { ids: Map<string, string>; provisioned: Set<string> };
+
+async function readKnownRows(run: TypeRun): Promise<KnownRows> {
+  const known: KnownRows = { ids: new Map(), provisioned: new Set() };
+  let cursor: string | null = null;
+  for (;;) {
+    const page: {
+      page: { id: string; key: string; provisioned: boolean }[];
+      isDone: boolean;
+      continueCursor: string;
+    } = await run.ctx.runQuery(internal.docks.queries.listDockKeys, {
+      dockId: run.dockId,
+      resourceType: run.type,
+      paginationOpts: { cursor, numItems: SCAN_PAGE },
+    });
+    for (const row of page.page) {
+      known.ids.set(row.key, row.id);
+      if (row.provisioned) known.provisioned.add(row.key);
+    }
+    if (page.isDone) return known;
+    cursor = page.continueCursor;
+  }
+}
+
+/**
+ * Streams one type's listing into the tables. True when the listing was read
+ * whole; false when it was not (then nothing may be deleted). Writes every
+ * page it did read: fresh items are never held back.
+ */
+async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows): Promise<boolean> {
+  const { ctx, dockId, leaseId, adapter, type } = run;
+  const parse = adapter.parse[type]!;
+  const skipReasons: string[] = [];
+  const trimmedKeys: string[] = [];
+  let duplicates = 0;
+  const chunker = new Chunker<{ raw: RawItem; rowId: string | null }>();
+
+  const flush = async (items: { raw: RawItem; rowId: string | null }[]) => {
+    if (items.length === 0) return;
+    const result = await ctx.runMutation(internal.docks.mutations.syncDockResources, {
+      dockId,
+      leaseId,
+      fetchedData: { [type]: items.map((i) => i.raw) },
+      rowIds: { [type]: items.map((i) => i.rowId) },
+    });
+    const r = result[type] as ChunkResult;
+    stats.inserted += r.inserted;
+    stats.updated += r.updated;
+    stats.unchanged += r.unchanged;
+  };
+
+  let listingError: unknown = undefined;
   try {
-    for (let i = 0; i < plan.length; i++) {
-      const window = {
-        from: i === 0 ? undefined : plan[i][0].key,
-        before: i === plan.length - 1 ? undefined : plan[i + 1][0].key,
-      };
-      const result = await ctx.runMutation(internal.docks.mutations.syncDockResources, {
-        dockId,
-        leaseId,
-        fetchedData: { [type]: plan[i].map((k) => k.raw) },
-        window,
-      });
-      const r = result[type] as ChunkResult;
-      stats.inserted += r.inserted;
-      stats.updated += r.updated;
-      stats.unchanged += r.unchanged;
-      candidates.push(...r.staleCandidates);
-      if (r.scanAfter !== undefined) unscanned.push({ after: r.scanAfter, before: window.before });
+    for await (const page of adapter.list[type]!(run.client)) {
+      stats.fetched += page.length;
+      for (const raw of page) {
+        const parsed = parse(raw);
+        if (!parsed.ok) {
+          stats.skipped++;
+          if (skipReasons.length < 3) skipReasons.push(truncate(parsed.reason, 100));
+          continue;
+        }
+        const key = parsed.fields.providerResourceId;
+        const rowId = known.ids.get(key);
+        if (rowId === LISTED) {
+          duplicates++;
+          continue;
+        }
+        known.ids.set(key, LISTED);
+        // Made storable before it crosses into the mutation: Convex refuses
+        // some field names even in arguments, and one odd item must not fail
+        // its chunk.
+        const clean = storable(raw);
+        const full = chunker.add({ raw: clean, rowId: rowId ?? null }, JSON.stringify(clean).length);
+        if (full !== null) await flush(full);
+      }
     }
   } catch (e) {
     if (isLeaseLost(e)) throw new LeaseLost();
-    stats.error = `writing failed: ${errorMessage(e)}`;
-    return stats;
+    listingError = e;
   }
-
+  try {
+    await flush(chunker.take());
+  } catch (e) {
+    if (isLeaseLost(e)) throw new LeaseLost();
+    stats.error = `writing failed: ${errorMessage(e)}`;
+    stats.errorCode = "WRITE_FAILED";
+    return false;
+  }
+  if (trimmedKeys.length > 0) stats.trimmedKeys = trimmedKeys;
+  if (listingError !== undefined) {
+    stats.error = errorMessage(listingError);
+    stats.errorCode = errorCodeOf(listingError);
+    return false;
+  }
   const problems: string[] = [];
   if (stats.skipped > 0) {
     problems.push(`${stats.skipped} malformed item(s) skipped (${skipReasons.join("; ")})`);
   }
   if (duplicates > 0) problems.push(`${duplicates} item(s) listed twice`);
   if (problems.length > 0) {
-    // Some item could not be read, so its row cannot be told from a stale one.
-    stats.error = truncate(`${problems.join(", ")}; rows not in the listing were kept`);
+    stats.error = truncate(problems.join(", "));
+    stats.errorCode = "ITEMS_SKIPPED";
+  }
+  return true;
+}
+
+/**
+ * Settles the dock's rows that a complete listing did not return. Offset
+ * paging can miss a live item when the provider's list shifts while it is
+ * read, so absence alone never deletes a row: each candidate (up to
+ * CONFIRM_LIMIT) is asked for with the provider's single-item GET and deleted
+ * only on a 404; the rest are marked missing and deleted when the next
+ * complete listing misses them too. A listing with unreadable items marks
+ * nothing, since one of them may be the missing row's item.
+ */
+async function settleUnlisted(run: TypeRun, stats: TypeSyncStats, known: KnownRows) {
+  const { ctx, dockId, leaseId, type } = run;
+  const candidates: { id: string; key: string }[] = [];
+  for (const [key, id] of known.ids) {
+    if (id !== LISTED && !known.provisioned.has(key)) candidates.push({ id, key });
+  }
+  if (candidates.length === 0) return;
+
+  const verdicts: StaleVerdicts = { gone: [], missing: [], present: [] };
+  const lookup = run.adapter.lookup[type]!;
+  const markable = stats.skipped === 0;
+  const confirmable = candidates.slice(0, CONFIRM_LIMIT);
+  await eachLimited(confirmable, run.concurrency, async (row) => {
+    try {
+      const item = await lookup(run.client, row.key);
+      (item === null ? verdicts.gone : verdicts.present).push(row.id);
+    } catch {
+      // Unknown: the provider did not say. The two-listing rule decides.
+      if (markable) verdicts.missing.push(row.id);
+    }
+  });
+  if (markable) verdicts.missing.push(...candidates.slice(CONFIRM_LIMIT).map((r) => r.id));
+  stats.lookups = confirmable.length;
+
+  let marked = 0;
+  const batches = Math.max(
+    Math.ceil(verdicts.gone.length / SETTLE_BATCH),
+    Math.ceil(verdicts.missing.length / SETTLE_BATCH),
+    Math.ceil(verdicts.present.length / SETTLE_BATCH),
+  );
+  for (let i = 0; i < batches; i++) {
+    const slice = (ids: string[]) => ids.slice(i * SETTLE_BATCH, (i + 1) * SETTLE_BATCH);
+    const result = await ctx.runMutation(internal.docks.mutations.settleStaleResources, {
+      dockId,
+      leaseId,
+      resourceType: type,
+      verdicts: { gone: slice(verdicts.gone), missing: slice(verdicts.missing), present: slice(verdicts.present) },
+      syncStartedAt: run.startedAt,
+    });
+    stats.deleted += result.deleted;
+    marked += result.marked;
+  }
+  stats.missing = marked;
+}
+
+/** Syncs one resource type of the dock; never throws but for a lost lease. */
+async function syncType(run: TypeRun): Promise<TypeSyncStats> {
+  const stats = emptyStats();
+  let known: KnownRows;
+  try {
+    known = await readKnownRows(run);
+  } catch (e) {
+    stats.error = `reading the dock's rows failed: ${errorMessage(e)}`;
+    stats.errorCode = "WRITE_FAILED";
     return stats;
   }
-
+  if (!(await writeListing(run, stats, known))) return stats;
   try {
-    for (const range of unscanned) {
-      let cursor: string | null = null;
-      for (;;) {
-        const page: { page: { id: string; key: string }[]; isDone: boolean; continueCursor: string } =
-          await ctx.runQuery(internal.docks.queries.listDockKeys, {
-          dockId,
-          resourceType: type,
-          after: range.after,
-          before: range.before,
-          paginationOpts: { cursor, numItems: SCAN_PAGE },
-        });
-        candidates.push(...page.page);
-        if (page.isDone) break;
-        cursor = page.continueCursor;
-      }
-    }
-    const stale = candidates.filter((c) => !seen.has(c.key)).map((c) => c.id);
-    for (let i = 0; i < stale.length; i += DELETE_BATCH) {
-      stats.deleted += await ctx.runMutation(internal.docks.mutations.deleteStaleResources, {
-        dockId,
-        leaseId,
-        resourceType: type,
-        ids: stale.slice(i, i + DELETE_BATCH),
-      });
-    }
+    await settleUnlisted(run, stats, known);
     stats.complete = true;
   } catch (e) {
     if (isLeaseLost(e)) throw new LeaseLost();
-    stats.error = `removing deleted items failed: ${errorMessage(e)}`;
+    stats.error = truncate(
+      [stats.error, `removing deleted items failed: ${errorMessage(e)}`].filter(Boolean).join("; "),
+    );
+    stats.errorCode ??= errorCodeOf(e);
   }
   return stats;
 }
@@ -210,41 +351,37 @@ export async function runDockSync(
   const dock = await ctx.runQuery(internal.docks.queries.getDockForSync, { dockId, leaseId });
   if (dock === null) return;
   const stats: SyncStats = {};
-  const finish = (fatalError?: string) =>
-    ctx.runMutation(internal.docks.mutations.finishSync, { dockId, leaseId, stats, fatalError });
+  const finish = (fatalError?: string, fatalCode?: SyncErrorCode) =>
+    ctx.runMutation(internal.docks.mutations.finishSync, { dockId, leaseId, stats, fatalError, fatalCode });
 
   let token: string;
   try {
     token = await decryptApiKey(dock.encryptedApiKey, dockKeyBinding(dock.orgId));
   } catch (e) {
-    await finish(errorMessage(e));
+    await finish(errorMessage(e), "CONFIGURATION");
     return;
   }
   const adapter = getAdapter(dock.provider);
+  const concurrency = numberFromEnv("SYNC_PAGE_CONCURRENCY", DEFAULT_PAGE_CONCURRENCY);
   const client = new ProviderClient({
     provider: dock.provider,
     token,
     retry: retryPolicyFromEnv(),
     deadline: startedAt + SYNC_BUDGET_MS,
-    concurrency: numberFromEnv("SYNC_PAGE_CONCURRENCY", DEFAULT_PAGE_CONCURRENCY),
+    concurrency,
   });
 
-  const types = SYNCED_TYPES.filter((t) => adapter.fetch[t] !== undefined);
-  // Listings of different types are independent: fetch them side by side.
-  const listings = await Promise.allSettled(types.map((t) => adapter.fetch[t]!(client)));
+  // One type at a time, servers first: a volume's row names the server it is
+  // attached to, and one streamed listing at a time bounds the action's memory.
+  const types = SYNCED_TYPES.filter((t) => adapter.list[t] !== undefined);
   try {
-    for (let i = 0; i < types.length; i++) {
-      const listing = listings[i];
-      if (listing.status === "rejected") {
-        stats[types[i]] = { ...emptyStats(0), error: errorMessage(listing.reason) };
-        continue;
-      }
-      stats[types[i]] = await syncType(ctx, dockId, leaseId, adapter, types[i], listing.value);
+    for (const type of types) {
+      stats[type] = await syncType({ ctx, dockId, leaseId, startedAt, adapter, client, concurrency, type });
     }
   } catch (e) {
     // Another sync owns the dock now; it records its own outcome.
     if (e instanceof LeaseLost) return;
-    await finish(`sync failed: ${errorMessage(e)}`);
+    await finish(`sync failed: ${errorMessage(e)}`, "WRITE_FAILED");
     return;
   }
   await finish();

@@ -92,11 +92,13 @@ export const digitalOceanAdapter = defineAdapter({
   provider: "digitalocean",
   verifyCredentials: (client) => new DigitalOceanAPI(client).getAccount(),
   servers: {
-    fetch: (client) => new DigitalOceanAPI(client).listDroplets(),
+    list: (client) => client.pages("/v2/droplets", "droplets"),
+    lookup: (client, id) => client.getItem(`/v2/droplets/${encodeURIComponent(id)}`, "droplet"),
     parse: parseDigitalOceanDroplet,
   },
   blockVolumes: {
-    fetch: (client) => new DigitalOceanAPI(client).listVolumes(),
+    list: (client) => client.pages("/v2/volumes", "volumes"),
+    lookup: (client, id) => client.getItem(`/v2/volumes/${encodeURIComponent(id)}`, "volume"),
     parse: parseDigitalOceanVolume,
     enrich: attachDropletNames,
   },

@@ -55,6 +55,22 @@ export const parseLinodeBucket = parseWith((item) => {
 export const linodeAdapter = defineAdapter({
   provider: "linode",
   verifyCredentials: (client) => new LinodeAPI(client).getProfile(),
-  servers: { fetch: (client) => new LinodeAPI(client).listLinodes(), parse: parseLinodeInstance },
-  buckets: { fetch: (client) => new LinodeAPI(client).listBuckets(), parse: parseLinodeBucket },
+  servers: {
+    list: (client) => client.pages("/v4/linode/instances", "data"),
+    lookup: (client, id) => client.getItem(`/v4/linode/instances/${encodeURIComponent(id)}`, ""),
+    parse: parseLinodeInstance,
+  },
+  buckets: {
+    list: (client) => client.pages("/v4/object-storage/buckets", "data"),
+    lookup: (client, key) => {
+      // The row key is region/label (linodeBucketKey); a label holds no "/".
+      const slash = key.indexOf("/");
+      const [region, label] = [key.slice(0, slash), key.slice(slash + 1)];
+      return client.getItem(
+        `/v4/object-storage/buckets/${encodeURIComponent(region)}/${encodeURIComponent(label)}`,
+        "",
+      );
+    },
+    parse: parseLinodeBucket,
+  },
 });

@@ -49,11 +49,19 @@ export const vultrAdapter = defineAdapter({
   provider: "vultr",
   verifyCredentials: (client) => new VultrAPI(client).getAccount(),
   servers: {
-    // Secrets are dropped as soon as the listing arrives, so they never
-    // travel on as mutation arguments.
-    fetch: async (client) =>
-      (await new VultrAPI(client).listInstances()).map((i) => withoutSecrets(i, VULTR_INSTANCE_SECRETS)),
+    // Secrets are dropped as soon as a page arrives, so they never travel on
+    // as mutation arguments.
+    list: async function* (client) {
+      for await (const page of client.pages<object>("/v2/instances", "instances")) {
+        yield page.map((i) => (typeof i === "object" && i !== null ? withoutSecrets(i, VULTR_INSTANCE_SECRETS) : i));
+      }
+    },
+    lookup: (client, id) => client.getItem(`/v2/instances/${encodeURIComponent(id)}`, "instance"),
     parse: parseVultrInstance,
   },
-  blockVolumes: { fetch: (client) => new VultrAPI(client).listBlocks(), parse: parseVultrBlock },
+  blockVolumes: {
+    list: (client) => client.pages("/v2/blocks", "blocks"),
+    lookup: (client, id) => client.getItem(`/v2/blocks/${encodeURIComponent(id)}`, "block"),
+    parse: parseVultrBlock,
+  },
 });
