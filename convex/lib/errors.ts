@@ -10,6 +10,8 @@ export type ErrorCode =
   | "ALREADY_SYNCING"
   | "INVALID_CREDENTIALS"
   | "CONFIGURATION"
+  // An array query's answer would pass Convex's limits: page instead.
+  | "TOO_MANY_ROWS"
   // Internal: a sync whose lease was taken over or whose dock was deleted.
   | "LEASE_LOST"
   // The provider could not be reached or answered with an error (not a key problem).

@@ -3,7 +3,7 @@ import { api } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import volumesSample from "../../docks/digitalocean/getVolumes.json";
 import { newTest, seedDock, seedMember, seedOrg, type TestConvex } from "../test.setup";
-import { LIST_LIMIT, MAX_PAGE_SIZE } from "./queries";
+import { LIST_MAX_BYTES, LIST_MAX_ROWS, MAX_PAGE_SIZE } from "./queries";
 
 async function seedVolume(t: TestConvex, orgId: Id<"organizations">, dockId: Id<"docks">, key: string) {
   return await t.run((ctx) =>
@@ -209,16 +209,34 @@ describe("paginated resource queries", () => {
   });
 });
 
-describe("array queries at scale", () => {
-  test("10,000 realistic volumes in an org are all returned within Convex's read limits", async () => {
+describe("reads at scale, within Convex's limits", () => {
+  // A volume the size of DigitalOcean's documented example: its region lists
+  // 14 droplet sizes and the region's features (about 1.5-2 KB as JSON).
+  const base = volumesSample.volumes[0];
+  const realisticVolume = (id: string) => ({
+    ...base,
+    id,
+    description: "Block store for the primary database cluster, replicated nightly to a second region.",
+    region: {
+      ...base.region,
+      features: ["private_networking", "backups", "ipv6", "metadata", "install_agent", "storage", "image_transfer"],
+      sizes: [
+        "s-1vcpu-1gb", "s-1vcpu-2gb", "s-1vcpu-3gb", "s-2vcpu-2gb", "s-3vcpu-1gb", "s-2vcpu-4gb", "s-4vcpu-8gb",
+        "s-6vcpu-16gb", "s-8vcpu-32gb", "s-12vcpu-48gb", "s-16vcpu-64gb", "s-20vcpu-96gb", "s-24vcpu-128gb",
+        "s-32vcpu-192gb",
+      ],
+    },
+    tags: ["aninterestingtag", "production", "database"],
+  });
+
+  async function seedVolumes(count: number, extra: Record<string, unknown> = {}) {
     const t = newTest({ limits: true });
     const orgId = await seedOrg(t);
     const dockId = await seedDock(t, orgId, "digitalocean", "token");
-    const volume = volumesSample.volumes[0];
-    for (let batch = 0; batch < 10; batch++) {
+    for (let start = 0; start < count; start += 1000) {
       await t.run(async (ctx) => {
-        for (let i = 0; i < 1000; i++) {
-          const id = `${batch}-${i}`;
+        for (let i = start; i < Math.min(count, start + 1000); i++) {
+          const id = `vol-${String(i).padStart(6, "0")}`;
           await ctx.db.insert("blockVolumes", {
             orgId,
             dockId,
@@ -231,15 +249,62 @@ describe("array queries at scale", () => {
             attachedToInstance: "318274655",
             attachedToInstanceLabel: "api-ams3-01",
             filesystemType: "ext4",
-            fullApiData: { volume: { ...volume, id } },
+            fullApiData: { volume: { ...realisticVolume(id), ...extra } },
             updatedAt: 0,
           });
         }
       });
     }
     const { as } = await seedMember(t, orgId, "viewer");
+    return { t, orgId, as };
+  }
+
+  test("the items are at least as large as the documented example (602 bytes of JSON)", () => {
+    expect(JSON.stringify(realisticVolume("x")).length).toBeGreaterThanOrEqual(602);
+  });
+
+  test("an org whose volumes fit in one answer gets every one of them", async () => {
+    const { orgId, as } = await seedVolumes(3000);
     const rows = await as.query(api.resources.queries.listBlockVolumes, { orgId });
-    expect(rows.length).toBe(10_000);
-    expect(LIST_LIMIT).toBeGreaterThanOrEqual(10_000);
+    expect(rows.length).toBe(3000);
+    expect(new Set(rows.map((r) => r.providerResourceId)).size).toBe(3000);
+  });
+
+  test("an org with more rows than one answer holds is refused with TOO_MANY_ROWS, never cut short", async () => {
+    const { orgId, as } = await seedVolumes(LIST_MAX_ROWS + 1);
+    await expect(as.query(api.resources.queries.listBlockVolumes, { orgId })).rejects.toThrow(/TOO_MANY_ROWS/);
+  });
+
+  test("rows of about 2 KB (a DigitalOcean droplet's size) are refused by bytes before Convex's read limit", async () => {
+    // 5,000 rows of about 2 KB pass the byte bound well before the row bound.
+    const { orgId, as } = await seedVolumes(5000, { notes: "n".repeat(1300) });
+    expect(5000 * 2000).toBeGreaterThan(LIST_MAX_BYTES);
+    const refused = as.query(api.resources.queries.listBlockVolumes, { orgId });
+    await expect(refused).rejects.toThrow(/TOO_MANY_ROWS/);
+    await expect(refused).rejects.toThrow(/paginateBlockVolumes/);
+    // Without orgId the same rows are refused the same way.
+    await expect(as.query(api.resources.queries.listBlockVolumes, {})).rejects.toThrow(/TOO_MANY_ROWS/);
+  });
+
+  test("the row bound stays under Convex's 8,192 array elements", () => {
+    expect(LIST_MAX_ROWS).toBeLessThan(8192);
+  });
+
+  test("paging reaches every one of 10,000 realistic volumes, each page within the read limits", async () => {
+    const { orgId, as } = await seedVolumes(10_000);
+    const seen = new Set<string>();
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 100; pages++) {
+      const page: { page: { providerResourceId: string }[]; isDone: boolean; continueCursor: string } =
+        await as.query(api.resources.queries.paginateBlockVolumes, {
+          orgId,
+          paginationOpts: { numItems: MAX_PAGE_SIZE, cursor },
+        });
+      expect(page.page.length).toBeLessThanOrEqual(MAX_PAGE_SIZE);
+      for (const row of page.page) seen.add(row.providerResourceId);
+      if (page.isDone) break;
+      cursor = page.continueCursor;
+    }
+    expect(seen.size).toBe(10_000);
   });
 });

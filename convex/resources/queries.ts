@@ -6,6 +6,7 @@ import { v } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import { query, type QueryCtx } from "../_generated/server";
 import { readableOrgIds } from "../lib/auth";
+import { fail } from "../lib/errors";
 import {
   EMPTY_PAGE,
   vBlockVolumeDoc,
@@ -16,20 +17,41 @@ import {
   type Provider,
 } from "../validators";
 
-// The array queries answer at most this many rows in all, which keeps them
-// inside Convex's per-query read limits; larger inventories page instead.
-export const LIST_LIMIT = 10_000;
+// The array queries answer every row of the caller's orgs or refuse: Convex
+// refuses any value holding more than 8,192 array elements (a query's answer
+// included) and a query that reads more than 16 MiB, and a silently cut list
+// would show an inventory smaller than it is. Past these bounds the query
+// throws TOO_MANY_ROWS and the dashboard pages (paginateX) instead.
+export const LIST_MAX_ROWS = 8000;
+export const LIST_MAX_BYTES = 8 * 1024 * 1024;
 
-/** Reads each org's rows through its by_orgId range, up to LIST_LIMIT in all. */
+/** The size Convex counts for a document, near enough: its JSON text. */
+function approximateBytes(row: unknown): number {
+  return JSON.stringify(row).length;
+}
+
+/**
+ * Every row of each org through its by_orgId range, or TOO_MANY_ROWS once the
+ * answer would pass LIST_MAX_ROWS rows or LIST_MAX_BYTES read.
+ */
 async function collectForOrgs<R>(
   orgIds: Id<"organizations">[],
-  readOrg: (orgId: Id<"organizations">, limit: number) => Promise<R[]>,
+  readOrg: (orgId: Id<"organizations">) => AsyncIterable<R>,
+  pageQuery: string,
 ): Promise<R[]> {
   const rows: R[] = [];
+  let bytes = 0;
   for (const orgId of orgIds) {
-    const remaining = LIST_LIMIT - rows.length;
-    if (remaining <= 0) break;
-    rows.push(...(await readOrg(orgId, remaining)));
+    for await (const row of readOrg(orgId)) {
+      bytes += approximateBytes(row);
+      if (rows.length >= LIST_MAX_ROWS || bytes > LIST_MAX_BYTES) {
+        fail(
+          "TOO_MANY_ROWS",
+          `More rows than one answer can hold (${LIST_MAX_ROWS} rows or ${LIST_MAX_BYTES / 1024 / 1024} MiB); read them page by page with ${pageQuery}.`,
+        );
+      }
+      rows.push(row);
+    }
   }
   return rows;
 }
@@ -41,8 +63,10 @@ export const listServers = query({
   returns: v.array(vServerDoc),
   handler: async (ctx, { orgId }) => {
     const orgIds = await readableOrgIds(ctx, orgId);
-    return await collectForOrgs(orgIds, (id, limit) =>
-      ctx.db.query("servers").withIndex("by_orgId", (q) => q.eq("orgId", id)).take(limit),
+    return await collectForOrgs(
+      orgIds,
+      (id) => ctx.db.query("servers").withIndex("by_orgId", (q) => q.eq("orgId", id)),
+      "paginateServers",
     );
   },
 });
@@ -52,8 +76,10 @@ export const listBlockVolumes = query({
   returns: v.array(vBlockVolumeDoc),
   handler: async (ctx, { orgId }) => {
     const orgIds = await readableOrgIds(ctx, orgId);
-    return await collectForOrgs(orgIds, (id, limit) =>
-      ctx.db.query("blockVolumes").withIndex("by_orgId", (q) => q.eq("orgId", id)).take(limit),
+    return await collectForOrgs(
+      orgIds,
+      (id) => ctx.db.query("blockVolumes").withIndex("by_orgId", (q) => q.eq("orgId", id)),
+      "paginateBlockVolumes",
     );
   },
 });
@@ -63,14 +89,19 @@ export const listBuckets = query({
   returns: v.array(vBucketDoc),
   handler: async (ctx, { orgId }) => {
     const orgIds = await readableOrgIds(ctx, orgId);
-    return await collectForOrgs(orgIds, (id, limit) =>
-      ctx.db.query("buckets").withIndex("by_orgId", (q) => q.eq("orgId", id)).take(limit),
+    return await collectForOrgs(
+      orgIds,
+      (id) => ctx.db.query("buckets").withIndex("by_orgId", (q) => q.eq("orgId", id)),
+      "paginateBuckets",
     );
   },
 });
 
-// A page never holds more than this many rows, whatever the client asks.
+// A page never holds more than this many rows or reads more than this many
+// bytes, whatever the client asks: a page of large rows ends early (isDone
+// false) and the next page continues, so paging always reaches every row.
 export const MAX_PAGE_SIZE = 500;
+export const MAX_PAGE_BYTES = 8 * 1024 * 1024;
 
 const pageArgs = {
   orgId: v.id("organizations"),
@@ -92,7 +123,11 @@ type PageArgs = {
  * reads by_dockId, the provider filter by_org_provider, else by_orgId.
  */
 async function pageRange(ctx: QueryCtx, args: PageArgs) {
-  const opts = { ...args.paginationOpts, numItems: Math.min(args.paginationOpts.numItems, MAX_PAGE_SIZE) };
+  const opts = {
+    ...args.paginationOpts,
+    numItems: Math.min(args.paginationOpts.numItems, MAX_PAGE_SIZE),
+    maximumBytesRead: Math.min(args.paginationOpts.maximumBytesRead ?? MAX_PAGE_BYTES, MAX_PAGE_BYTES),
+  };
   if (args.dockId !== undefined) {
     const dock = await ctx.db.get("docks", args.dockId);
     if (dock === null || dock.orgId !== args.orgId) return null;
