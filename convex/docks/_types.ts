@@ -39,8 +39,12 @@ export type SyncMethod = (
 
 export interface DockAdapter {
   readonly provider: Doc<"docks">["provider"];
-  /** Makes the provider's cheapest authenticated call; throws ProviderError if the token is refused. */
-  verifyCredentials(client: ProviderClient): Promise<void>;
+  /**
+   * Makes the provider's cheapest authenticated call and answers which
+   * account the token belongs to (docks.accountId); throws ProviderError if
+   * the token is refused or the answer names no account.
+   */
+  verifyCredentials(client: ProviderClient): Promise<string>;
   /** Lists every item of each supported type, all pages. Runs in an action. */
   readonly fetch: Partial<Record<SyncedType, (client: ProviderClient) => Promise<RawItem[]>>>;
   /** Pure mapping of one item; the action uses it to order and chunk items by key. */

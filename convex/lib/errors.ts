@@ -9,6 +9,9 @@ export type ErrorCode =
   | "INVALID_ARGUMENT"
   | "ALREADY_SYNCING"
   | "INVALID_CREDENTIALS"
+  // A rotated key the provider accepts, but for another provider account than
+  // the dock's: storing it would make the next sync delete the dock's rows.
+  | "ACCOUNT_MISMATCH"
   | "CONFIGURATION"
   // Internal: a sync whose lease was taken over or whose dock was deleted.
   | "LEASE_LOST"

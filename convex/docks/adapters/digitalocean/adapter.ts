@@ -90,7 +90,7 @@ const attachDropletNames: Enrich<"blockVolumes"> = async (ctx, dock, rows) => {
 
 export const digitalOceanAdapter = defineAdapter({
   provider: "digitalocean",
-  verifyCredentials: (client) => new DigitalOceanAPI(client).getAccount(),
+  verifyCredentials: (client) => new DigitalOceanAPI(client).getAccountId(),
   servers: {
     fetch: (client) => new DigitalOceanAPI(client).listDroplets(),
     parse: parseDigitalOceanDroplet,

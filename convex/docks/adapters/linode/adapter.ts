@@ -54,7 +54,7 @@ export const parseLinodeBucket = parseWith((item) => {
 
 export const linodeAdapter = defineAdapter({
   provider: "linode",
-  verifyCredentials: (client) => new LinodeAPI(client).getProfile(),
+  verifyCredentials: (client) => new LinodeAPI(client).getProfileUid(),
   servers: { fetch: (client) => new LinodeAPI(client).listLinodes(), parse: parseLinodeInstance },
   buckets: { fetch: (client) => new LinodeAPI(client).listBuckets(), parse: parseLinodeBucket },
 });
