@@ -12,6 +12,8 @@ export type ErrorCode =
   // A rotated key the provider accepts, but for another provider account than
   // the dock's: storing it would make the next sync delete the dock's rows.
   | "ACCOUNT_MISMATCH"
+  // A bound that keeps a read small by construction (organizations per user).
+  | "LIMIT_REACHED"
   | "CONFIGURATION"
   // Internal: a sync whose lease was taken over or whose dock was deleted.
   | "LEASE_LOST"
