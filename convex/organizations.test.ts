@@ -1,6 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { api } from "./_generated/api";
-import { newTest, seedMember, seedOrg } from "./test.setup";
+import type { Id } from "./_generated/dataModel";
+import { MAX_ORGS_PER_USER } from "./lib/auth";
+import { newTest, seedDock, seedMember, seedOrg } from "./test.setup";
 
 describe("organizations", () => {
   test("the creator of an organization is its owner and can see it", async () => {
@@ -48,5 +50,191 @@ describe("organizations", () => {
     await expect(owner.mutation(api.organizations.setMemberRole, { orgId, userId, role: "admin" })).rejects.toThrow(
       /at least one owner/,
     );
+  });
+});
+
+/** The roles in `orgId`, by user id. */
+async function rolesIn(t: ReturnType<typeof newTest>, orgId: Id<"organizations">) {
+  const members = await t.run((ctx) =>
+    ctx.db.query("memberships").withIndex("by_orgId", (q) => q.eq("orgId", orgId)).collect(),
+  );
+  return Object.fromEntries(members.map((m) => [m.userId, m.role]));
+}
+
+/** The ConvexError code and message of a refused call. */
+async function refusal(call: Promise<unknown>): Promise<{ code?: string; message?: string }> {
+  try {
+    await call;
+  } catch (e) {
+    return (e as { data?: { code?: string; message?: string } }).data ?? { message: String(e) };
+  }
+  throw new Error("the call was not refused");
+}
+
+describe("leaving and removing members", () => {
+  test("a member leaves an organization and no longer sees its docks or rows", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    await seedMember(t, orgId, "owner");
+    const { as, userId } = await seedMember(t, orgId, "member");
+    const dockId = await seedDock(t, orgId, "vultr", "V".repeat(36));
+    await t.run((ctx) =>
+      ctx.db.insert("blockVolumes", {
+        orgId,
+        dockId,
+        provider: "vultr",
+        providerResourceId: "vol-1",
+        name: "vol-1",
+        status: "active",
+        sizeGb: 10,
+        region: "ewr",
+        fullApiData: {},
+        updatedAt: 0,
+      }),
+    );
+    expect(await as.query(api.docks.queries.listDocks, {})).toHaveLength(1);
+    expect(await as.query(api.resources.queries.listBlockVolumes, {})).toHaveLength(1);
+
+    await as.mutation(api.organizations.leaveOrganization, { orgId });
+    expect((await rolesIn(t, orgId))[userId]).toBeUndefined();
+    expect(await as.query(api.docks.queries.listDocks, {})).toEqual([]);
+    expect(await as.query(api.docks.queries.listDocks, { orgId })).toEqual([]);
+    expect(await as.query(api.resources.queries.listBlockVolumes, {})).toEqual([]);
+    expect(await refusal(as.mutation(api.docks.mutations.syncDock, { dockId }))).toMatchObject({ code: "NOT_FOUND" });
+    // Leaving again: no longer a member, so FORBIDDEN like any outsider.
+    expect(await refusal(as.mutation(api.organizations.leaveOrganization, { orgId }))).toMatchObject({
+      code: "FORBIDDEN",
+    });
+  });
+
+  test("the last owner cannot leave and is told to transfer ownership first; with a second owner they can", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as: owner, userId: ownerId } = await seedMember(t, orgId, "owner");
+    const { userId: adminId } = await seedMember(t, orgId, "admin");
+    const refused = await refusal(owner.mutation(api.organizations.leaveOrganization, { orgId }));
+    expect(refused.code).toBe("INVALID_ARGUMENT");
+    expect(refused.message).toMatch(/last owner/);
+    expect(refused.message).toMatch(/[Tt]ransfer ownership first/);
+    expect((await rolesIn(t, orgId))[ownerId]).toBe("owner");
+
+    await owner.mutation(api.organizations.setMemberRole, { orgId, userId: adminId, role: "owner" });
+    await owner.mutation(api.organizations.leaveOrganization, { orgId });
+    expect(await rolesIn(t, orgId)).toEqual({ [adminId]: "owner" });
+  });
+
+  test("an admin removes viewers, members and admins, but not an owner", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { userId: ownerId } = await seedMember(t, orgId, "owner");
+    const { as: admin, userId: adminId } = await seedMember(t, orgId, "admin");
+    const targets = {
+      viewer: (await seedMember(t, orgId, "viewer")).userId,
+      member: (await seedMember(t, orgId, "member")).userId,
+      admin: (await seedMember(t, orgId, "admin")).userId,
+    };
+    for (const userId of Object.values(targets)) {
+      await admin.mutation(api.organizations.removeMember, { orgId, userId });
+    }
+    expect(await refusal(admin.mutation(api.organizations.removeMember, { orgId, userId: ownerId }))).toMatchObject({
+      code: "FORBIDDEN",
+    });
+    expect(await rolesIn(t, orgId)).toEqual({ [ownerId]: "owner", [adminId]: "admin" });
+  });
+
+  test("an owner removes another owner, but never the last one", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as: owner, userId: ownerId } = await seedMember(t, orgId, "owner");
+    const { userId: secondId } = await seedMember(t, orgId, "owner");
+    await owner.mutation(api.organizations.removeMember, { orgId, userId: secondId });
+    const refused = await refusal(owner.mutation(api.organizations.removeMember, { orgId, userId: ownerId }));
+    expect(refused.code).toBe("INVALID_ARGUMENT");
+    expect(refused.message).toMatch(/last owner/);
+    expect(await rolesIn(t, orgId)).toEqual({ [ownerId]: "owner" });
+  });
+
+  test("removing a user who is not a member is NOT_FOUND", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as: owner } = await seedMember(t, orgId, "owner");
+    const { userId: stranger } = await seedMember(t, null);
+    expect(await refusal(owner.mutation(api.organizations.removeMember, { orgId, userId: stranger }))).toMatchObject({
+      code: "NOT_FOUND",
+    });
+  });
+
+  test("a removed member can be added again", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as: owner } = await seedMember(t, orgId, "owner");
+    const { userId } = await seedMember(t, orgId, "admin");
+    await owner.mutation(api.organizations.removeMember, { orgId, userId });
+    await owner.mutation(api.organizations.setMemberRole, { orgId, userId, role: "viewer" });
+    expect((await rolesIn(t, orgId))[userId]).toBe("viewer");
+  });
+});
+
+describe("organizations per user", () => {
+  /** Puts `userId` in `count` fresh orgs directly, as data written before the bound existed would be. */
+  async function joinOrgs(t: ReturnType<typeof newTest>, userId: Id<"users">, count: number) {
+    return await t.run(async (ctx) => {
+      const ids: Id<"organizations">[] = [];
+      for (let i = 0; i < count; i++) {
+        const orgId = await ctx.db.insert("organizations", { name: `Org ${i}` });
+        await ctx.db.insert("memberships", { orgId, userId, role: "viewer" });
+        ids.push(orgId);
+      }
+      return ids;
+    });
+  }
+
+  test(`no one is added to more than ${MAX_ORGS_PER_USER} organizations: LIMIT_REACHED, nothing written`, async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as: owner } = await seedMember(t, orgId, "owner");
+    const { userId: victim } = await seedMember(t, null);
+    await joinOrgs(t, victim, MAX_ORGS_PER_USER);
+    const refused = await refusal(
+      owner.mutation(api.organizations.setMemberRole, { orgId, userId: victim, role: "viewer" }),
+    );
+    expect(refused.code).toBe("LIMIT_REACHED");
+    expect(refused.message).toContain(String(MAX_ORGS_PER_USER));
+    expect((await rolesIn(t, orgId))[victim]).toBeUndefined();
+  });
+
+  test(`a user in ${MAX_ORGS_PER_USER} organizations cannot create another until they leave one`, async () => {
+    const t = newTest();
+    const { as, userId } = await seedMember(t, null);
+    const orgIds = await joinOrgs(t, userId, MAX_ORGS_PER_USER);
+    const before = await t.run((ctx) => ctx.db.query("organizations").collect());
+    const refused = await refusal(as.mutation(api.organizations.createOrganization, { name: "One more" }));
+    expect(refused.code).toBe("LIMIT_REACHED");
+    expect(refused.message).toMatch(/[Ll]eave one/);
+    expect(await t.run((ctx) => ctx.db.query("organizations").collect())).toEqual(before);
+
+    await as.mutation(api.organizations.leaveOrganization, { orgId: orgIds[0] });
+    const created = await as.mutation(api.organizations.createOrganization, { name: "One more" });
+    expect((await rolesIn(t, created))[userId]).toBe("owner");
+  });
+
+  test("changing the role of someone at the bound still works: only new memberships count", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as: owner } = await seedMember(t, orgId, "owner");
+    const { userId } = await seedMember(t, orgId, "viewer");
+    await joinOrgs(t, userId, MAX_ORGS_PER_USER - 1);
+    await owner.mutation(api.organizations.setMemberRole, { orgId, userId, role: "admin" });
+    expect((await rolesIn(t, orgId))[userId]).toBe("admin");
+  });
+
+  test("lists without orgId show every org a user belongs to, the ones joined last included", async () => {
+    const t = newTest();
+    const { as, userId } = await seedMember(t, null);
+    // More memberships than the bound allows today, as older data may hold.
+    const orgIds = await joinOrgs(t, userId, MAX_ORGS_PER_USER + 1);
+    const last = orgIds[orgIds.length - 1];
+    const dockId = await seedDock(t, last, "linode", "1".repeat(64));
+    expect((await as.query(api.docks.queries.listDocks, {})).map((d) => d._id)).toEqual([dockId]);
   });
 });

@@ -6,7 +6,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { getFunctionName, type FunctionReference } from "convex/server";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test, vi } from "vitest";
-import { defaultAccounts } from "../docks/emulator/accounts";
+import { defaultAccounts, generateAccount } from "../docks/emulator/accounts";
 import { startEmulator, type Emulator } from "../docks/emulator/server";
 import { api } from "./_generated/api";
 import apiDts from "./_generated/api.d.ts?raw";
@@ -250,6 +250,7 @@ async function world() {
   const admin = await seedMember(t, orgId, "admin");
   const owner = await seedMember(t, orgId, "owner");
   const secondOwner = await seedMember(t, orgId, "owner");
+  const removable = await seedMember(t, orgId, "member");
   const candidate = await seedMember(t, null);
   const token = emulator.accounts.vultr.token;
   const dockId = await seedDock(t, orgId, "vultr", token, { name: "Target dock" });
@@ -279,6 +280,7 @@ async function world() {
     callers,
     userIds,
     secondOwnerId: secondOwner.userId,
+    removableId: removable.userId,
     candidateId: candidate.userId,
     otherOwnerId: outsider.userId,
     token,
@@ -462,25 +464,61 @@ const CASES: Case[] = [
     expect: gated("owner", async (_r, w) => expect(await roleOf(w, w.orgId, w.secondOwnerId)).toBe("admin")),
   },
   {
+    ref: api.organizations.removeMember,
+    kind: "mutation",
+    variant: "remove a member",
+    call: (c, w) => c.mutation(api.organizations.removeMember, { orgId: w.orgId, userId: w.removableId }),
+    expect: gated("admin", async (_r, w) => expect(await roleOf(w, w.orgId, w.removableId)).toBeNull()),
+  },
+  {
+    ref: api.organizations.removeMember,
+    kind: "mutation",
+    variant: "remove an owner",
+    call: (c, w) => c.mutation(api.organizations.removeMember, { orgId: w.orgId, userId: w.secondOwnerId }),
+    expect: gated("owner", async (_r, w) => expect(await roleOf(w, w.orgId, w.secondOwnerId)).toBeNull()),
+  },
+  {
+    ref: api.organizations.leaveOrganization,
+    kind: "mutation",
+    call: (c, w) => c.mutation(api.organizations.leaveOrganization, { orgId: w.orgId }),
+    // Every member may leave (the owner too: the org has a second owner).
+    expect: gated("viewer", async (_r, w, caller) => {
+      expect(await roleOf(w, w.orgId, w.userIds[caller]!)).toBeNull();
+      expect(await w.callers[caller].query(api.docks.queries.listDocks, {})).toEqual([]);
+    }),
+  },
+  {
     ref: api.docks.actions.createDock,
     kind: "action",
     call: (c, w) =>
       c.action(api.docks.actions.createDock, { orgId: w.orgId, name: "New dock", provider: "vultr", apiKey: w.token }),
     expect: gated("admin", async (result, w) => {
       const dock = await w.t.run((ctx) => ctx.db.get("docks", result as Id<"docks">));
-      expect(dock).toMatchObject({ orgId: w.orgId, name: "New dock", lastSyncStatus: "success" });
+      expect(dock).toMatchObject({
+        orgId: w.orgId,
+        name: "New dock",
+        lastSyncStatus: "success",
+        accountId: `email:${emulator.accounts.vultr.owner.email}`,
+      });
     }),
   },
   {
     ref: api.docks.actions.rotateDockKey,
     kind: "action",
     call: (c, w) => c.action(api.docks.actions.rotateDockKey, { dockId: w.dockId, apiKey: w.token }),
-    expect: gated("admin", async (_r, w, caller) =>
-      expect(await auditActions(w)).toContainEqual({
-        action: "dock.keyRotated",
-        actorId: w.userIds[caller],
-        dockId: w.dockId,
-      }),
+    expect: gated(
+      "admin",
+      async (_r, w, caller) => {
+        expect(await auditActions(w)).toContainEqual({
+          action: "dock.keyRotated",
+          actorId: w.userIds[caller],
+          dockId: w.dockId,
+        });
+        // The world's dock predates account identities: it takes the rotated key's.
+        expect((await w.t.run((ctx) => ctx.db.get("docks", w.dockId)))?.accountId).toBe(
+          `email:${emulator.accounts.vultr.owner.email}`,
+        );
+      },
       "NOT_FOUND",
     ),
   },
@@ -640,9 +678,9 @@ const CELLS = CASES.flatMap((kase) =>
   })),
 );
 
-// 17 public functions × 7 callers = 119 function/caller pairs; with the
-// variants (setMemberRole ×3, the array queries with and without orgId) the
-// table has 23 rows × 7 callers = 161 cells.
+// 19 public functions × 7 callers = 133 function/caller pairs; with the
+// variants (setMemberRole ×3, removeMember ×2, the array queries with and
+// without orgId) the table has 26 rows × 7 callers = 182 cells.
 describe(`access matrix: ${MATRIX_FUNCTIONS.length} functions × ${CALLERS.length} callers = ${
   MATRIX_FUNCTIONS.length * CALLERS.length
 } pairs, ${CELLS.length} cells with variants`, () => {
@@ -676,6 +714,30 @@ describe("roles", () => {
       code: "INVALID_ARGUMENT",
     });
     expect(await dump(t)).toEqual(before);
+  });
+
+  test("the org's last owner cannot be removed or leave, not even by themselves: INVALID_ARGUMENT, nothing written", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as, userId } = await seedMember(t, orgId, "owner");
+    await seedMember(t, orgId, "admin");
+    const before = await dump(t);
+    expect(await outcome(as.mutation(api.organizations.removeMember, { orgId, userId }))).toEqual({
+      code: "INVALID_ARGUMENT",
+    });
+    expect(await outcome(as.mutation(api.organizations.leaveOrganization, { orgId }))).toEqual({
+      code: "INVALID_ARGUMENT",
+    });
+    expect(await dump(t)).toEqual(before);
+  });
+
+  test("an admin cannot remove an owner, even with another owner left", async () => {
+    const w = await world();
+    await expectNoWrite(
+      w,
+      () => w.callers.admin.mutation(api.organizations.removeMember, { orgId: w.orgId, userId: w.userIds.owner! }),
+      { code: "FORBIDDEN" },
+    );
   });
 
   test("an admin cannot make themselves owner", async () => {
@@ -799,6 +861,8 @@ describe("matrix coverage", () => {
       "docks/queries:listAuditLogs": ["organizations"],
       "docks/queries:listDocks": ["organizations"],
       "organizations:createOrganization": [],
+      "organizations:leaveOrganization": ["organizations"],
+      "organizations:removeMember": ["organizations", "users"],
       "organizations:setMemberRole": ["organizations", "users"],
       "resources/queries:listBlockVolumes": ["organizations"],
       "resources/queries:listBuckets": ["organizations"],
@@ -906,6 +970,16 @@ const ORG_FUNCTIONS: {
     fn: "setMemberRole",
     call: (c, w, orgId) =>
       c.mutation(api.organizations.setMemberRole, { orgId, userId: w.userIds.owner!, role: "owner" }),
+    denied: { code: "FORBIDDEN" },
+  },
+  {
+    fn: "removeMember",
+    call: (c, w, orgId) => c.mutation(api.organizations.removeMember, { orgId, userId: w.otherOwnerId }),
+    denied: { code: "FORBIDDEN" },
+  },
+  {
+    fn: "leaveOrganization",
+    call: (c, _w, orgId) => c.mutation(api.organizations.leaveOrganization, { orgId }),
     denied: { code: "FORBIDDEN" },
   },
   { fn: "listDocks", call: (c, _w, orgId) => c.query(api.docks.queries.listDocks, { orgId }), denied: { ok: [] } },
@@ -1027,6 +1101,22 @@ describe("ID confusion: users and rows", () => {
     expect(await w.callers.admin.query(api.resources.queries.listBlockVolumes, { orgId: w.otherOrgId })).toEqual([]);
   });
 
+  test("a user added to an org without being asked can leave it, and then sees only their own org again", async () => {
+    const w = await world();
+    await w.callers.admin.mutation(api.organizations.setMemberRole, {
+      orgId: w.orgId,
+      userId: w.otherOwnerId,
+      role: "viewer",
+    });
+    const outsider = w.callers.outsider;
+    expect((await outsider.query(api.docks.queries.listDocks, {})).map((d) => d._id).sort()).toEqual(
+      [w.dockId, w.otherDockId].sort(),
+    );
+    await outsider.mutation(api.organizations.leaveOrganization, { orgId: w.orgId });
+    expect(await roleOf(w, w.orgId, w.otherOwnerId)).toBeNull();
+    expect((await outsider.query(api.docks.queries.listDocks, {})).map((d) => d._id)).toEqual([w.otherDockId]);
+  });
+
   test("a member of two orgs sees each org only through its own membership and role", async () => {
     const w = await world();
     const both = await seedMember(w.t, w.orgId, "admin");
@@ -1141,6 +1231,21 @@ const BAD_ARGUMENTS: BadCase[] = [
         userId: w.orgId as unknown as Id<"users">,
         role: "member",
       }),
+    expected: { validator: true },
+  },
+  {
+    label: "removeMember with the ids swapped (users id as orgId)",
+    call: (c, w) =>
+      c.mutation(api.organizations.removeMember, {
+        orgId: w.removableId as unknown as Id<"organizations">,
+        userId: w.orgId as unknown as Id<"users">,
+      }),
+    expected: { validator: true },
+  },
+  {
+    label: "leaveOrganization with a docks id as orgId",
+    call: (c, w) =>
+      c.mutation(api.organizations.leaveOrganization, { orgId: w.dockId as unknown as Id<"organizations"> }),
     expected: { validator: true },
   },
   {
@@ -1274,6 +1379,23 @@ const BAD_ARGUMENTS: BadCase[] = [
     expected: { code: "INVALID_ARGUMENT" },
   },
   {
+    label: "createDock with a 1-character apiKey",
+    call: (c, w) =>
+      c.action(api.docks.actions.createDock, { orgId: w.orgId, name: "x", provider: "vultr", apiKey: "k" }),
+    expected: { code: "INVALID_ARGUMENT" },
+  },
+  {
+    label: "createDock with a 31-character apiKey (the first 31 of a real one)",
+    call: (c, w) =>
+      c.action(api.docks.actions.createDock, {
+        orgId: w.orgId,
+        name: "x",
+        provider: "vultr",
+        apiKey: w.token.slice(0, 31),
+      }),
+    expected: { code: "INVALID_ARGUMENT" },
+  },
+  {
     label: "createDock with a 1001-character apiKey",
     call: (c, w) =>
       c.action(api.docks.actions.createDock, {
@@ -1311,6 +1433,16 @@ const BAD_ARGUMENTS: BadCase[] = [
     expected: { code: "INVALID_ARGUMENT" },
   },
   {
+    label: "rotateDockKey with a 1-character apiKey",
+    call: (c, w) => c.action(api.docks.actions.rotateDockKey, { dockId: w.dockId, apiKey: "k" }),
+    expected: { code: "INVALID_ARGUMENT" },
+  },
+  {
+    label: "rotateDockKey with a 31-character apiKey",
+    call: (c, w) => c.action(api.docks.actions.rotateDockKey, { dockId: w.dockId, apiKey: "k".repeat(31) }),
+    expected: { code: "INVALID_ARGUMENT" },
+  },
+  {
     label: "rotateDockKey with a 1 MB apiKey",
     call: (c, w) => c.action(api.docks.actions.rotateDockKey, { dockId: w.dockId, apiKey: MB }),
     expected: { code: "INVALID_ARGUMENT" },
@@ -1333,6 +1465,37 @@ describe("bad arguments", () => {
     const name = "n".repeat(100);
     const orgId = await w.callers.owner.mutation(api.organizations.createOrganization, { name: `  ${name}  ` });
     expect((await w.t.run((ctx) => ctx.db.get("organizations", orgId)))?.name).toBe(name);
+  });
+
+  test("a key shorter than 32 characters is refused with a message that says so and does not echo it; 32 reach the provider", async () => {
+    const w = await world();
+    const short = canary().slice(0, 31);
+    const lines = captureConsole();
+    let data: { code?: string; message?: string } = {};
+    await w.callers.owner
+      .action(api.docks.actions.createDock, { orgId: w.orgId, name: "x", provider: "vultr", apiKey: short })
+      .catch((e: unknown) => {
+        data = (e as { data?: typeof data }).data ?? {};
+      });
+    expect(data.code).toBe("INVALID_ARGUMENT");
+    expect(data.message).toMatch(/too short/);
+    expect(data.message).toContain("32");
+    expect(leaked(JSON.stringify(data), [short])).toEqual([]);
+    expect(leaked(lines.join("\n"), [short])).toEqual([]);
+    expect(emulator.countRequests()).toBe(0);
+
+    // 32 characters pass the check and are put to the provider, which refuses this one.
+    expect(
+      await outcome(
+        w.callers.owner.action(api.docks.actions.createDock, {
+          orgId: w.orgId,
+          name: "x",
+          provider: "vultr",
+          apiKey: canary().slice(0, 32),
+        }),
+      ),
+    ).toEqual({ code: "INVALID_CREDENTIALS" });
+    expect(emulator.countRequests({ provider: "vultr", path: "/v2/account" })).toBe(1);
   });
 
   test("an apiKey with a line break (header injection) is refused before any request is sent, and not echoed", async () => {
@@ -1466,6 +1629,41 @@ describe.each(PROVIDERS)("secrets with a %s dock", (provider) => {
   });
 });
 
+describe.each(PROVIDERS)("a %s dock's key rotated to another provider account", (provider) => {
+  test("is refused with ACCOUNT_MISMATCH before anything is written; the refused key appears nowhere", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as } = await seedMember(t, orgId, "owner");
+    const dockId = await as.action(api.docks.actions.createDock, {
+      orgId,
+      name: "Main",
+      provider,
+      apiKey: emulator.accounts[provider].token,
+    });
+    await settle(t);
+    expect((await t.run((ctx) => ctx.db.get("docks", dockId)))?.lastSyncStatus).toBe("success");
+
+    // A key the provider accepts, for an account the dock was not connected to.
+    const otherKey = canary();
+    emulator.setAccount(provider, { ...generateAccount(provider, { seed: 90 }), token: otherKey });
+    const lines = captureConsole();
+    const before = await dump(t);
+    let error = "";
+    const result = await outcome(
+      as.action(api.docks.actions.rotateDockKey, { dockId, apiKey: otherKey }).catch((e: unknown) => {
+        error = JSON.stringify((e as { data?: unknown }).data ?? String(e));
+        throw e;
+      }),
+    );
+    expect(result).toEqual({ code: "ACCOUNT_MISMATCH" });
+    await settle(t);
+    expect(await dump(t)).toEqual(before);
+    expect(leaked(error, [otherKey])).toEqual([]);
+    expect(leaked(lines.join("\n"), [otherKey])).toEqual([]);
+    expect(leaked(JSON.stringify(await dump(t)), [otherKey])).toEqual([]);
+  });
+});
+
 describe("provider secrets in fullApiData", () => {
   test("a Vultr instance's default_password and kvm never reach a stored row or a query answer", async () => {
     const t = newTest();
@@ -1570,6 +1768,23 @@ describe.each(PROVIDERS)("a hostile %s API", (provider) => {
     }
   });
 
+  test("an account answer that names no account is PROVIDER_ERROR, and nothing is stored", async () => {
+    const hostile = await hostileProvider(() => ({ status: 200, body: { account: {} } }));
+    try {
+      process.env[URL_ENV[provider]] = hostile.url;
+      const t = newTest();
+      const orgId = await seedOrg(t);
+      const { as } = await seedMember(t, orgId, "admin");
+      const before = await dump(t);
+      expect(
+        await outcome(as.action(api.docks.actions.createDock, { orgId, name: "x", provider, apiKey: canary() })),
+      ).toEqual({ code: "PROVIDER_ERROR" });
+      expect(await dump(t)).toEqual(before);
+    } finally {
+      await hostile.close();
+    }
+  });
+
   test("a huge error message cannot grow the dock past Convex's 1 MiB document limit", async () => {
     const huge = "E".repeat(1_100_000);
     const hostile = await hostileProvider(() => ({ status: 401, body: errorBody(provider, huge) }));
@@ -1578,7 +1793,7 @@ describe.each(PROVIDERS)("a hostile %s API", (provider) => {
       const t = newTest();
       const orgId = await seedOrg(t);
       const { as } = await seedMember(t, orgId, "member");
-      const dockId = await seedDock(t, orgId, provider, "any-token");
+      const dockId = await seedDock(t, orgId, provider, "k".repeat(40));
       const dock = await syncNow(t, as, dockId);
       expect(dock.lastSyncStatus).toBe("error");
       const size = JSON.stringify(plain(dock)).length;
@@ -1596,7 +1811,7 @@ describe("a hostile provider's items", () => {
     const orgB = await seedOrg(t, "B");
     const { as } = await seedMember(t, orgA, "member");
     const dockA = await seedDock(t, orgA, "vultr", emulator.accounts.vultr.token);
-    const dockB = await seedDock(t, orgB, "vultr", "token-b");
+    const dockB = await seedDock(t, orgB, "vultr", "b".repeat(40));
     const rowsB = await seedRows(t, orgB, dockB, "b");
     const account = emulator.accounts.vultr;
     const forged = {
@@ -1782,7 +1997,7 @@ describe("a leaked or altered database", () => {
     const orgB = await seedOrg(t, "B");
     const { as } = await seedMember(t, orgB, "member");
     const dockA = await seedDock(t, orgA, "vultr", emulator.accounts.vultr.token);
-    const dockB = await seedDock(t, orgB, "vultr", "a-key-that-does-not-work");
+    const dockB = await seedDock(t, orgB, "vultr", "n".repeat(40));
     // Someone with write access to the database copies A's ciphertext into B's dock.
     await t.run(async (ctx) => {
       const a = (await ctx.db.get("docks", dockA))!;

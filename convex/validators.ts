@@ -142,6 +142,12 @@ export const dockFields = {
   provider: vProvider,
   // AES-256-GCM ciphertext of the provider API token (lib/encryption.ts).
   encryptedApiKey: v.bytes(),
+  // Which provider account the key belongs to, as the provider's account call
+  // names it (not a secret): "team:<uuid>" or "user:<uuid>" on DigitalOcean,
+  // "email:<address>" on Vultr, "uid:<n>" on Linode. A rotated key must name
+  // the same one. Absent on docks created before it was recorded; the first
+  // verified rotation records it.
+  accountId: v.optional(v.string()),
   // Set when the dock is being removed: it is hidden and its rows are being
   // deleted in batches; the dock document goes last.
   deletingAt: v.optional(v.number()),

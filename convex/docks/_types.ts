@@ -40,8 +40,12 @@ export type SyncMethod = (
 
 export interface DockAdapter {
   readonly provider: Doc<"docks">["provider"];
-  /** Makes the provider's cheapest authenticated call; throws ProviderError if the token is refused. */
-  verifyCredentials(client: ProviderClient): Promise<void>;
+  /**
+   * Makes the provider's cheapest authenticated call and answers which
+   * account the token belongs to (docks.accountId); throws ProviderError if
+   * the token is refused or the answer names no account.
+   */
+  verifyCredentials(client: ProviderClient): Promise<string>;
   /**
    * Lists every item of each supported type, a page at a time as pages
    * arrive; ends normally only when the listing was complete. Runs in an action.

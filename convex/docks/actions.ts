@@ -14,6 +14,10 @@ import { getAdapter } from "./registry";
 import { runDockSync } from "./syncFlow";
 
 export const MAX_API_KEY_LENGTH = 1000;
+// Shorter than any real provider token (Vultr's are 36 characters, Linode's
+// 64 hex digits, DigitalOcean's "dop_v1_" and 64 hex digits): anything
+// shorter is a typo or a fragment, and is refused before it is sent anywhere.
+export const MIN_API_KEY_LENGTH = 32;
 
 /** The access check for actions, which cannot read the database themselves. */
 async function requireOrgRoleFromAction(ctx: ActionCtx, orgId: Id<"organizations">, minimum: Role) {
@@ -29,14 +33,15 @@ async function requireDockAccessFromAction(
 }
 
 /**
- * Proves a key works with the provider's cheapest authenticated call.
+ * Proves a key works with the provider's cheapest authenticated call and
+ * answers which provider account it belongs to (docks.accountId).
  * A refused key is INVALID_CREDENTIALS; anything else is PROVIDER_ERROR, so a
  * provider outage is not mistaken for a bad key.
  */
-export async function verifyApiKey(provider: Provider, apiKey: string): Promise<void> {
+export async function verifyApiKey(provider: Provider, apiKey: string): Promise<string> {
   const client = new ProviderClient({ provider, token: apiKey, retry: { maxAttempts: 2, timeoutMs: 15_000 } });
   try {
-    await getAdapter(provider).verifyCredentials(client);
+    return await getAdapter(provider).verifyCredentials(client);
   } catch (e) {
     if (e instanceof ProviderError && (e.status === 401 || e.status === 403)) {
       fail("INVALID_CREDENTIALS", `The provider refused this API key: ${e.providerMessage}`);
@@ -49,6 +54,12 @@ export async function verifyApiKey(provider: Provider, apiKey: string): Promise<
 export function requireApiKey(raw: string): string {
   const apiKey = raw.trim();
   if (apiKey.length === 0) fail("INVALID_ARGUMENT", "The API key is empty.");
+  if (apiKey.length < MIN_API_KEY_LENGTH) {
+    fail(
+      "INVALID_ARGUMENT",
+      `The API key is too short: provider tokens have at least ${MIN_API_KEY_LENGTH} characters. Paste the whole token.`,
+    );
+  }
   if (apiKey.length > MAX_API_KEY_LENGTH) fail("INVALID_ARGUMENT", "The API key is too long.");
   // Provider tokens are printable ASCII without spaces; anything else is a
   // paste accident and would break the Authorization header.
@@ -67,17 +78,21 @@ export const createDock = action({
     const name = requireName(args.name, "dock");
     const apiKey = requireApiKey(args.apiKey);
     const encryptedApiKey = await encryptApiKey(apiKey, dockKeyBinding(args.orgId));
-    await verifyApiKey(args.provider, apiKey);
+    const accountId = await verifyApiKey(args.provider, apiKey);
     return await ctx.runMutation(internal.docks.mutations.insertDock, {
       orgId: args.orgId,
       name,
       provider: args.provider,
       encryptedApiKey,
+      accountId,
     });
   },
 });
 
-/** Replaces a dock's key with a new one the provider accepts; the old key keeps working until then. */
+/**
+ * Replaces a dock's key with a new one the provider accepts for the same
+ * provider account (ACCOUNT_MISMATCH otherwise); the old key stays until then.
+ */
 export const rotateDockKey = action({
   args: { dockId: v.id("docks"), apiKey: v.string() },
   returns: v.null(),
@@ -86,8 +101,9 @@ export const rotateDockKey = action({
     const apiKey = requireApiKey(args.apiKey);
     // Encrypting first means a missing master key fails before the key leaves.
     const encryptedApiKey = await encryptApiKey(apiKey, dockKeyBinding(orgId));
-    await verifyApiKey(provider, apiKey);
-    await ctx.runMutation(internal.docks.mutations.replaceDockKey, { dockId: args.dockId, encryptedApiKey });
+    const accountId = await verifyApiKey(provider, apiKey);
+    // The account is compared in the mutation, in the same transaction that stores the key.
+    await ctx.runMutation(internal.docks.mutations.replaceDockKey, { dockId: args.dockId, encryptedApiKey, accountId });
     return null;
   },
 });

@@ -14,7 +14,7 @@ export type ResourceSpec<T extends SyncedType> = {
 
 export type AdapterSpec = {
   provider: Provider;
-  verifyCredentials: (client: ProviderClient) => Promise<unknown>;
+  verifyCredentials: (client: ProviderClient) => Promise<string>;
   servers?: ResourceSpec<"servers">;
   blockVolumes?: ResourceSpec<"blockVolumes">;
   buckets?: ResourceSpec<"buckets">;
@@ -29,9 +29,7 @@ function syncMethod<T extends SyncedType>(type: T, spec: ResourceSpec<T> | undef
 export function defineAdapter(spec: AdapterSpec): DockAdapter {
   return {
     provider: spec.provider,
-    verifyCredentials: async (client) => {
-      await spec.verifyCredentials(client);
-    },
+    verifyCredentials: spec.verifyCredentials,
     list: {
       ...(spec.servers && { servers: spec.servers.list }),
       ...(spec.blockVolumes && { blockVolumes: spec.blockVolumes.list }),

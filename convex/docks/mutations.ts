@@ -22,6 +22,7 @@ import {
   summarizeErrorCode,
   summarizeErrors,
 } from "./lease";
+import { PROVIDER_NAMES } from "./http";
 import { getAdapter } from "./registry";
 import { purgeDockBatch } from "./removal";
 import { reapIfDead } from "./deadSync";
@@ -154,13 +155,31 @@ export const purgeDock = internalMutation({
   },
 });
 
-/** Stores a rotated key that the action has verified and encrypted. */
+/**
+ * Stores a rotated key that the action has verified and encrypted, if it
+ * belongs to the dock's provider account. A key of another account would make
+ * the next sync list that account and delete every row (and project link) of
+ * this one, so it is refused with ACCOUNT_MISMATCH and the old key stays. A
+ * dock created before accounts were recorded takes the account of its first
+ * verified rotation.
+ */
 export const replaceDockKey = internalMutation({
-  args: { dockId: v.id("docks"), encryptedApiKey: v.bytes() },
+  args: { dockId: v.id("docks"), encryptedApiKey: v.bytes(), accountId: v.string() },
   returns: v.null(),
   handler: async (ctx, args) => {
     const { user, dock } = await requireDockRole(ctx, args.dockId, CAPABILITIES.manageDocks);
-    await ctx.db.patch("docks", dock._id, { encryptedApiKey: args.encryptedApiKey, consecutiveFailures: 0 });
+    if (dock.accountId !== undefined && dock.accountId !== args.accountId) {
+      fail(
+        "ACCOUNT_MISMATCH",
+        `This key belongs to another ${PROVIDER_NAMES[dock.provider]} account than the one dock "${dock.name}" ` +
+          "syncs, so it was not stored and the dock keeps its current key. To sync that account, connect it as a new dock.",
+      );
+    }
+    await ctx.db.patch("docks", dock._id, {
+      encryptedApiKey: args.encryptedApiKey,
+      accountId: args.accountId,
+      consecutiveFailures: 0,
+    });
     await recordAudit(ctx, dock, "dock.keyRotated", user._id);
     return null;
   },
@@ -173,6 +192,7 @@ export const insertDock = internalMutation({
     name: v.string(),
     provider: vProvider,
     encryptedApiKey: v.bytes(),
+    accountId: v.string(),
   },
   returns: v.id("docks"),
   handler: async (ctx, args) => {

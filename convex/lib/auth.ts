@@ -6,10 +6,11 @@ import type { QueryCtx } from "../_generated/server";
 import { ROLES, type Role } from "../validators";
 import { fail } from "./errors";
 
-// What each role may do, cumulatively: viewers read, members also sync
-// docks, admins (and owners) also manage docks and members.
+// What each role may do, cumulatively: viewers read and may leave, members
+// also sync docks, admins (and owners) also manage docks and members.
 export const CAPABILITIES = {
   read: "viewer",
+  leaveOrganization: "viewer",
   syncDock: "member",
   manageDocks: "admin",
   manageMembers: "admin",
@@ -114,12 +115,20 @@ export async function readableOrgIds(
     const membership = await getMembership(ctx, orgId, user._id);
     return membership !== null && roleAtLeast(membership.role, minimum) ? [orgId] : [];
   }
-  // A user belongs to few orgs; this range is small by nature.
+  // Small by construction: no membership is added past MAX_ORGS_PER_USER
+  // (organizations.ts). Read whole, never cut: a cap here would silently drop
+  // the orgs joined last (and memberships written before the bound existed).
   const memberships = await ctx.db
     .query("memberships")
     .withIndex("by_userId", (q) => q.eq("userId", user._id))
-    .take(MAX_ORGS_PER_USER);
+    .collect();
   return memberships.filter((m) => roleAtLeast(m.role, minimum)).map((m) => m.orgId);
 }
 
+/**
+ * The most organizations one user may belong to. createOrganization and
+ * setMemberRole refuse a membership past it (LIMIT_REACHED), which keeps
+ * readableOrgIds' read of a user's memberships small.
+ */
 export const MAX_ORGS_PER_USER = 100;
+

@@ -9,6 +9,11 @@ export type ErrorCode =
   | "INVALID_ARGUMENT"
   | "ALREADY_SYNCING"
   | "INVALID_CREDENTIALS"
+  // A rotated key the provider accepts, but for another provider account than
+  // the dock's: storing it would make the next sync delete the dock's rows.
+  | "ACCOUNT_MISMATCH"
+  // A bound that keeps a read small by construction (organizations per user).
+  | "LIMIT_REACHED"
   | "CONFIGURATION"
   // An array query's answer would pass Convex's limits: page instead.
   | "TOO_MANY_ROWS"

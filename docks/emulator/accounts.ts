@@ -9,9 +9,28 @@ export const PROVIDERS: readonly Provider[] = ["vultr", "digitalocean", "linode"
 // volumes = volumes. Linode: servers = linodes, buckets = buckets. The other lists stay empty.
 export interface ProviderAccount {
   token: string;
+  /** Who the account belongs to, as the account/profile endpoints name it. */
+  owner: AccountOwner;
   servers: Record<string, unknown>[];
   volumes: Record<string, unknown>[];
   buckets: Record<string, unknown>[];
+}
+
+/**
+ * The identity each provider's account/profile endpoint reports. Drawn from the seed, not the
+ * token: a rotated token of the same account (`{ ...account, token }`) keeps it, and another
+ * seed is another account.
+ */
+export interface AccountOwner {
+  /** Vultr and DigitalOcean account email, Linode profile email. */
+  email: string;
+  /** DigitalOcean account.uuid (the user). */
+  uuid: string;
+  /** DigitalOcean account.team.uuid; without it the account answer has no `team`. */
+  teamUuid?: string;
+  /** Linode profile uid and username. */
+  uid: number;
+  username: string;
 }
 
 export interface GenerateOptions {
@@ -549,6 +568,18 @@ function defaultToken(provider: Provider, seed: number): string {
   }
 }
 
+function ownerOf(provider: Provider, seed: number): AccountOwner {
+  const rng = rngFor(seed, `${provider}/owner`);
+  const username = `ops-${hex(rng, 8)}`;
+  return {
+    email: `${username}@example.test`,
+    uuid: uuid(rng),
+    teamUuid: uuid(rng),
+    uid: int(rng, 1_000_000, 9_999_999),
+    username,
+  };
+}
+
 // Exact count of attached volumes, spread randomly over the list.
 function attachmentPlan(rng: Rng, volumes: number, servers: number, ratio: number): Uint8Array {
   const plan = new Uint8Array(volumes);
@@ -572,6 +603,7 @@ export function generateAccount(provider: Provider, opts: GenerateOptions): Prov
   const bucketCount = Math.max(0, Math.floor(opts.buckets ?? 8));
   const ratio = opts.attachedRatio ?? 0.6;
   const token = opts.token ?? defaultToken(provider, seed);
+  const owner = ownerOf(provider, seed);
   const rs = rngFor(seed, `${provider}/servers`);
   const rv = rngFor(seed, `${provider}/volumes`);
 
@@ -584,7 +616,7 @@ export function generateAccount(provider: Provider, opts: GenerateOptions): Prov
       const volumes = Array.from({ length: volumeCount }, (_, i) =>
         vultrBlock(rv, i, vt(), plan[i] ? pick(rv, servers) : undefined),
       );
-      return { token, servers: asRecords(servers), volumes: asRecords(volumes), buckets: [] };
+      return { token, owner, servers: asRecords(servers), volumes: asRecords(volumes), buckets: [] };
     }
     case "digitalocean": {
       const at = timeline(rs, serverCount, "2022-01-10T00:00:00Z", 700);
@@ -602,7 +634,7 @@ export function generateAccount(provider: Provider, opts: GenerateOptions): Prov
         server?.volume_ids.push(volume.id);
         return volume;
       });
-      return { token, servers: asRecords(servers), volumes: asRecords(volumes), buckets: [] };
+      return { token, owner, servers: asRecords(servers), volumes: asRecords(volumes), buckets: [] };
     }
     case "linode": {
       const at = timeline(rs, serverCount, "2022-01-10T00:00:00Z", 700);
@@ -614,7 +646,7 @@ export function generateAccount(provider: Provider, opts: GenerateOptions): Prov
       const rb = rngFor(seed, "linode/buckets");
       const bt = timeline(rb, bucketCount, "2022-03-01T00:00:00Z", 1000);
       const buckets = linodeBuckets(rb, bucketCount, 0, bt, new Set());
-      return { token, servers, volumes: [], buckets: asRecords(buckets) };
+      return { token, owner, servers, volumes: [], buckets: asRecords(buckets) };
     }
   }
 }

@@ -163,20 +163,6 @@ interface SelfLink {
   query: Query;
 }
 
-function tokenHash(token: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < token.length; i++) h = Math.imul(h ^ token.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
-function stableUuid(token: string, salt: string): string {
-  const a = tokenHash(token + salt).toString(16).padStart(8, "0");
-  const b = tokenHash(salt + token).toString(16).padStart(8, "0");
-  const c = tokenHash(`${salt}/${token}/c`).toString(16).padStart(8, "0");
-  const d = tokenHash(`${token}/${salt}/d`).toString(16).padStart(8, "0");
-  return `${a}-${b.slice(0, 4)}-4${b.slice(5, 8)}-a${c.slice(1, 4)}-${c.slice(4, 8)}${d}`;
-}
-
 function positiveInt(raw: string | undefined): number | undefined {
   if (raw === undefined || !/^\d+$/.test(raw)) return undefined;
   const n = Number(raw);
@@ -198,10 +184,11 @@ const vultr: Dialect = {
       body: (a) => {
         let pending = 0;
         for (const v of a.volumes) pending += typeof v.pending_charges === "number" ? v.pending_charges : 0;
+        // Vultr's account answer carries no id; the email is what tells two accounts apart.
         return {
           account: {
-            name: "Emulated Storage Team",
-            email: "storage-team@example.test",
+            name: a.owner.username,
+            email: a.owner.email,
             acls: [],
             balance: -25,
             pending_charges: Math.round(pending * 100) / 100,
@@ -249,12 +236,13 @@ const digitalocean: Dialect = {
           droplet_limit: 25,
           floating_ip_limit: 3,
           volume_limit: Math.max(100, a.volumes.length),
-          email: "storage-team@example.test",
-          uuid: stableUuid(a.token, "account"),
+          email: a.owner.email,
+          uuid: a.owner.uuid,
           email_verified: true,
           status: "active",
           status_message: "",
-          team: { uuid: stableUuid(a.token, "team"), name: "Storage Team" },
+          // A user outside any team gets no `team` object.
+          ...(a.owner.teamUuid !== undefined && { team: { uuid: a.owner.teamUuid, name: "Storage Team" } }),
         },
       }),
     },
@@ -293,8 +281,8 @@ const linode: Dialect = {
     "/v4/profile": {
       kind: "single",
       body: (a) => ({
-        username: "storage-team",
-        email: "storage-team@example.test",
+        username: a.owner.username,
+        email: a.owner.email,
         timezone: "Europe/Berlin",
         email_notifications: true,
         referrals: { total: 0, completed: 0, pending: 0, credit: 0, code: "", url: "" },
@@ -304,7 +292,7 @@ const linode: Dialect = {
         two_factor_auth: true,
         restricted: false,
         authentication_type: "password",
-        uid: 100_000 + (tokenHash(a.token) % 900_000),
+        uid: a.owner.uid,
         verified_phone_number: null,
       }),
     },

@@ -90,7 +90,7 @@ const attachDropletNames: Enrich<"blockVolumes"> = async (ctx, dock, rows) => {
 
 export const digitalOceanAdapter = defineAdapter({
   provider: "digitalocean",
-  verifyCredentials: (client) => new DigitalOceanAPI(client).getAccount(),
+  verifyCredentials: (client) => new DigitalOceanAPI(client).getAccountId(),
   servers: {
     list: (client) => client.pages("/v2/droplets", "droplets"),
     lookup: (client, id) => client.getItem(`/v2/droplets/${encodeURIComponent(id)}`, "droplet"),

@@ -54,7 +54,7 @@ export const parseLinodeBucket = parseWith((item) => {
 
 export const linodeAdapter = defineAdapter({
   provider: "linode",
-  verifyCredentials: (client) => new LinodeAPI(client).getProfile(),
+  verifyCredentials: (client) => new LinodeAPI(client).getProfileUid(),
   servers: {
     list: (client) => client.pages("/v4/linode/instances", "data"),
     lookup: (client, id) => client.getItem(`/v4/linode/instances/${encodeURIComponent(id)}`, ""),

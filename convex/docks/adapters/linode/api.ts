@@ -1,6 +1,6 @@
 // Linode API v4 endpoints this module lists; paging (page/page_size 500),
 // retries and errors are the shared client's.
-import type { ProviderClient } from "../../http";
+import { ProviderError, type ProviderClient } from "../../http";
 import type { LinodeBucket, LinodeInstance } from "./types";
 
 export class LinodeAPI {
@@ -14,8 +14,20 @@ export class LinodeAPI {
     return await this.client.listAll<LinodeBucket>("/v4/object-storage/buckets", "data");
   }
 
-  /** The cheapest authenticated call: proves the token works. */
-  async getProfile(): Promise<Record<string, unknown>> {
-    return await this.client.getJson("/v4/profile");
+  /**
+   * The cheapest authenticated call: proves the token works and names its
+   * account. /v4/profile answers every token whatever its scopes, and its
+   * `uid` never changes; a Linode user belongs to one account, so one uid is
+   * one account. /v4/account's euuid would name the account itself but needs
+   * the account:read_only scope, which a read-only inventory token need not
+   * have. The cost: a token of another user of the same account is refused
+   * as another account (a refusal, never a wrong acceptance).
+   */
+  async getProfileUid(): Promise<string> {
+    const body = await this.client.getJson("/v4/profile");
+    if (typeof body.uid !== "number" || !Number.isSafeInteger(body.uid)) {
+      throw new ProviderError("linode", "/v4/profile", 200, "the answer names no user (no uid)", false);
+    }
+    return `uid:${body.uid}`;
   }
 }

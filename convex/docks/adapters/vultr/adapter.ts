@@ -47,7 +47,7 @@ export const parseVultrBlock = parseWith((item) => {
 
 export const vultrAdapter = defineAdapter({
   provider: "vultr",
-  verifyCredentials: (client) => new VultrAPI(client).getAccount(),
+  verifyCredentials: (client) => new VultrAPI(client).getAccountId(),
   servers: {
     // Secrets are dropped as soon as a page arrives, so they never travel on
     // as mutation arguments.

@@ -1,6 +1,6 @@
 // Vultr API v2 endpoints this module lists; paging, retries and errors are the
 // shared client's (cursor paging, per_page 500).
-import type { ProviderClient } from "../../http";
+import { ProviderError, type ProviderClient } from "../../http";
 import type { VultrBlock, VultrInstance } from "./types";
 
 export class VultrAPI {
@@ -14,8 +14,19 @@ export class VultrAPI {
     return await this.client.listAll<VultrBlock>("/v2/blocks", "blocks");
   }
 
-  /** The cheapest authenticated call: proves the token works. */
-  async getAccount(): Promise<Record<string, unknown>> {
-    return await this.client.getJson("/v2/account");
+  /**
+   * The cheapest authenticated call: proves the token works and names its
+   * account. Vultr's account answer has no id, so the account's email is the
+   * identity (lower-cased: the same mailbox in another case is the same
+   * account).
+   */
+  async getAccountId(): Promise<string> {
+    const body = await this.client.getJson("/v2/account");
+    const account = body.account as { email?: unknown } | null | undefined;
+    const email = typeof account?.email === "string" ? account.email.trim().toLowerCase() : "";
+    if (email === "") {
+      throw new ProviderError("vultr", "/v2/account", 200, "the answer names no account (no account.email)", false);
+    }
+    return `email:${email}`;
   }
 }
