@@ -75,3 +75,18 @@ export function summarizeErrorCode(stats: SyncStats, fatalCode: SyncErrorCode | 
   const codes = new Set(Object.values(stats).map((s) => s?.errorCode));
   return CODE_PRIORITY.find((c) => codes.has(c));
 }
+
+// What a viewer reads instead of the provider's own text: a provider's answer
+// can echo any part of what it was sent, and viewers need no more than this
+// to know what is wrong. Members and above see the (redacted) full text.
+export const ERROR_TEXT_FOR_VIEWERS: Record<SyncErrorCode, string> = {
+  INVALID_CREDENTIALS: "The provider refused the dock's API key; an admin needs to rotate it.",
+  ACCESS_DENIED: "The dock's API key may not read this resource type.",
+  RATE_LIMITED: "The provider's rate limit ran out; the next sync tries again.",
+  PROVIDER_ERROR: "The provider failed or gave an unreadable answer; the next sync tries again.",
+  INCOMPLETE_LISTING: "The provider's listing could not be read whole; nothing was removed.",
+  ITEMS_SKIPPED: "Some items could not be read and were skipped.",
+  WRITE_FAILED: "Storing the inventory failed; the next sync tries again.",
+  SYNC_DIED: "The sync stopped before it recorded an outcome.",
+  CONFIGURATION: "The deployment's configuration prevents syncing; an administrator needs to fix it.",
+};

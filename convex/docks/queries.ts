@@ -1,9 +1,17 @@
 // Dock reads: the dashboard's dock list (never any key material) and the
 // internal reads of the sync action. Resource reads: ../resources/queries.ts.
 import { paginationOptsValidator } from "convex/server";
-import { v } from "convex/values";
+import { v, type Infer } from "convex/values";
 import { internalQuery, query } from "../_generated/server";
-import { CAPABILITIES, readableOrgIds, requireDockRole, requireOrgRole } from "../lib/auth";
+import {
+  CAPABILITIES,
+  getCurrentUserOrNull,
+  getMembership,
+  readableOrgIds,
+  requireDockRole,
+  requireOrgRole,
+  roleAtLeast,
+} from "../lib/auth";
 import {
   dockStatusFields,
   EMPTY_PAGE,
@@ -14,7 +22,7 @@ import {
   vSyncedType,
 } from "../validators";
 import { deadSyncReason } from "./deadSync";
-import { holdsLease } from "./lease";
+import { ERROR_TEXT_FOR_VIEWERS, holdsLease } from "./lease";
 
 /** The dock as the sync action needs it, or null when the lease moved on. */
 export const getDockForSync = internalQuery({
@@ -95,14 +103,46 @@ export const vDockSummary = v.object({
   ...dockStatusFields,
 });
 
-/** The docks of the caller's orgs (or of one org) with their sync status. */
+type DockSummary = Infer<typeof vDockSummary>;
+
+/**
+ * The summary as a viewer sees it: codes and counts, but no provider text,
+ * which may echo part of what the provider was sent.
+ */
+export function forViewer(summary: DockSummary): DockSummary {
+  const code = summary.lastSyncErrorCode;
+  const stats = summary.lastSyncStats;
+  const plain = (s: NonNullable<NonNullable<DockSummary["lastSyncStats"]>["servers"]>) =>
+    s.error === undefined ? s : { ...s, error: s.errorCode ? ERROR_TEXT_FOR_VIEWERS[s.errorCode] : "Failed." };
+  return {
+    ...summary,
+    lastSyncError:
+      summary.lastSyncError === undefined ? undefined : code ? ERROR_TEXT_FOR_VIEWERS[code] : "The last sync failed.",
+    lastSyncStats:
+      stats === undefined
+        ? undefined
+        : {
+            servers: stats.servers && plain(stats.servers),
+            blockVolumes: stats.blockVolumes && plain(stats.blockVolumes),
+            buckets: stats.buckets && plain(stats.buckets),
+          },
+  };
+}
+
+/**
+ * The docks of the caller's orgs (or of one org) with their sync status.
+ * Viewers get error codes and fixed texts instead of the provider's words.
+ */
 export const listDocks = query({
   args: { orgId: v.optional(v.id("organizations")) },
   returns: v.array(vDockSummary),
   handler: async (ctx, { orgId }) => {
     const orgIds = await readableOrgIds(ctx, orgId);
+    const user = orgIds.length > 0 ? await getCurrentUserOrNull(ctx) : null;
     const result = [];
     for (const id of orgIds) {
+      const membership = user === null ? null : await getMembership(ctx, id, user._id);
+      const seesProviderText = membership !== null && roleAtLeast(membership.role, CAPABILITIES.readProviderErrors);
       const docks = await ctx.db
         .query("docks")
         .withIndex("by_orgId", (q) => q.eq("orgId", id))
@@ -110,7 +150,7 @@ export const listDocks = query({
       for (const dock of docks) {
         if (dock.deletingAt !== undefined) continue;
         // Listed field by field so no new secret field can leak by default.
-        const summary = {
+        const summary: DockSummary = {
           _id: dock._id,
           _creationTime: dock._creationTime,
           orgId: dock.orgId,
@@ -139,7 +179,7 @@ export const listDocks = query({
             lastSyncErrorCode: "SYNC_DIED",
           });
         }
-        result.push(summary);
+        result.push(seesProviderText ? summary : forViewer(summary));
       }
     }
     return result;

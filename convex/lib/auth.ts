@@ -10,6 +10,9 @@ import { fail } from "./errors";
 // also sync docks, admins (and owners) also manage docks and members.
 export const CAPABILITIES = {
   read: "viewer",
+  // The provider's own error text may echo part of what it was sent; viewers
+  // get error codes and fixed texts instead.
+  readProviderErrors: "member",
   leaveOrganization: "viewer",
   syncDock: "member",
   manageDocks: "admin",
