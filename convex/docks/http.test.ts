@@ -1084,3 +1084,39 @@ describe("redactSecret", () => {
     expect(parsed).not.toContain(secret.slice(0, 5));
   });
 });
+
+describe("the Vultr cursor", () => {
+  const { path, pageMax } = LISTING.vultr;
+
+  test("that goes back to an earlier page (A -> B -> A) fails as incomplete on the page that shows it", async () => {
+    withStorage("vultr", 4 * pageMax);
+    emulator.addFault({ provider: "vultr", path, page: 3, kind: "cycle-cursor", times: Infinity });
+    const { client } = clientFor("vultr");
+    const err = await rejectionOf(listStorage(client));
+    expect(err).toBeInstanceOf(IncompleteListingError);
+    expect(err.retryable).toBe(false);
+    expect(err.message).toMatch(/cursor after page 3 goes back/);
+    expect(requestsOn("vultr")).toBe(3);
+  });
+
+  test("that repeats itself fails after the page that repeats it", async () => {
+    withStorage("vultr", 4 * pageMax);
+    emulator.addFault({ provider: "vultr", path, page: 2, kind: "cycle-cursor", times: Infinity });
+    const { client } = clientFor("vultr");
+    const err = await rejectionOf(listStorage(client));
+    expect(err).toBeInstanceOf(IncompleteListingError);
+    expect(requestsOn("vultr")).toBe(2);
+  });
+
+  test("that goes on past the total fails before asking for the extra page", async () => {
+    const server = await serve((url) => {
+      const blocks = Array.from({ length: url.searchParams.has("cursor") ? 1 : pageMax }, (_, i) => ({ id: `b-${i}` }));
+      return { status: 200, body: JSON.stringify({ blocks, meta: { total: pageMax, links: { next: "more", prev: "" } } }) };
+    });
+    const { client } = clientFor("vultr", { baseUrl: server.baseUrl });
+    const err = await rejectionOf(listStorage(client));
+    expect(err).toBeInstanceOf(IncompleteListingError);
+    expect(err.message).toMatch(/more pages follow page 1/);
+    expect(server.hits.length).toBe(1);
+  });
+});
