@@ -1120,3 +1120,22 @@ describe("the Vultr cursor", () => {
     expect(server.hits.length).toBe(1);
   });
 });
+
+describe.each(PROVIDERS)("getItem on %s", (provider) => {
+  const endpoint = { vultr: "/v2/blocks/x", digitalocean: "/v2/volumes/x", linode: "/v4/linode/instances/1" }[provider];
+
+  test("a 404 that is not the provider's own (a proxy, a wrong base URL) throws instead of saying the item is gone", async () => {
+    const html = await serve(() => ({ status: 404, body: "<html>Not Found</html>" }));
+    const err = await rejectionOf(clientFor(provider, { baseUrl: html.baseUrl }).client.getItem(endpoint, "item"));
+    expect(err.status).toBe(404);
+    const wrongPrefix = clientFor(provider, { baseUrl: `http://127.0.0.1:${emulator.port}/nowhere` });
+    expect((await rejectionOf(wrongPrefix.client.getItem(endpoint, "item"))).status).toBe(404);
+  });
+
+  test("a 200 without the item's key is an error, not a missing item", async () => {
+    const server = await serve(() => ({ status: 200, body: JSON.stringify({ something: {} }) }));
+    const err = await rejectionOf(clientFor(provider, { baseUrl: server.baseUrl }).client.getItem(endpoint, "item"));
+    expect(err).toMatchObject({ status: 200, retryable: false });
+    expect(err.message).toContain('has no "item" item');
+  });
+});

@@ -320,6 +320,29 @@ export function exhaustedWindowResetMs(headers: Headers, now: number): number | 
   return Math.max(0, Number(reset) * 1000 - now);
 }
 
+/**
+ * Whether a 404's body is the provider's own "not found" envelope, as opposed
+ * to a proxy's or a misconfigured base URL's page: only the provider saying
+ * so makes an item gone.
+ */
+export function isProviderNotFound(provider: Provider, body: string): boolean {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return false;
+  }
+  if (!isObject(parsed)) return false;
+  switch (provider) {
+    case "digitalocean":
+      return parsed.id === "not_found";
+    case "linode":
+      return Array.isArray(parsed.errors) && parsed.errors.length > 0 && parsed.errors.every(isObject);
+    case "vultr":
+      return typeof parsed.error === "string" && parsed.status === 404;
+  }
+}
+
 function defaultSleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -344,6 +367,8 @@ export class ProviderClient {
   // Set when an answer said the rate-limit window is used up: no request
   // starts before the window resets, so concurrent pages do not pile up 429s.
   private pausedUntil = 0;
+  // 404s whose body was the provider's own "not found" (see getItem).
+  private readonly notFound = new WeakSet<ProviderError>();
 
   constructor(options: ClientOptions) {
     this.provider = options.provider;
@@ -466,6 +491,7 @@ export class ProviderClient {
         RETRYABLE_STATUS.has(response.status),
       );
       err.retryAfterMs = serverRequestedDelayMs(response.headers, answeredAt, response.status === 429);
+      if (response.status === 404 && isProviderNotFound(this.provider, body)) this.notFound.add(err);
       throw err;
     }
     let parsed: unknown;
@@ -512,15 +538,16 @@ export class ProviderClient {
 
   /**
    * One item: `body[key]` of a 200 (the whole body when key is WHOLE_BODY),
-   * null on a 404 (the item is gone). Same retries and timeouts as a listing;
-   * any other failure throws ProviderError.
+   * null on a 404 in the provider's own envelope (the item is gone). Same
+   * retries and timeouts as a listing; any other failure, a 404 that is not
+   * the provider's included, throws ProviderError.
    */
   async getItem<T = unknown>(endpoint: string, key: string): Promise<T | null> {
     let body: Json;
     try {
       body = await this.request(endpoint, {});
     } catch (e) {
-      if (e instanceof ProviderError && e.status === 404) return null;
+      if (e instanceof ProviderError && this.notFound.has(e)) return null;
       throw e;
     }
     if (key === WHOLE_BODY) return body as T;
