@@ -1139,3 +1139,20 @@ describe.each(PROVIDERS)("getItem on %s", (provider) => {
     expect(err.message).toContain('has no "item" item');
   });
 });
+
+describe("network errors", () => {
+  test("carry no piece of the token, even when the failure quotes the URL it was sent to", async () => {
+    const token = "dop_v1_abcdef0123456789abcdef0123456789";
+    // fetch refuses a URL with credentials and quotes the whole URL in its message.
+    const { client } = clientFor("digitalocean", {
+      token,
+      baseUrl: `http://user:${token}@127.0.0.1:${emulator.port}/digitalocean`,
+      retry: { maxAttempts: 1 },
+    });
+    const err = await rejectionOf(client.getJson("/v2/volumes"));
+    expect(err).toMatchObject({ status: null });
+    expect(err.message).toMatch(/network error/);
+    expect(err.message).toContain("[redacted]");
+    for (let i = 0; i + 8 <= token.length; i++) expect(err.message).not.toContain(token.slice(i, i + 8));
+  });
+});
