@@ -8,11 +8,19 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { generateAccount } from "../../docks/emulator/accounts";
-import { startEmulator, type Emulator } from "../../docks/emulator/server";
+import { startEmulator, type Emulator, type Fault } from "../../docks/emulator/server";
 import type { Provider } from "../validators";
+import { DigitalOceanAPI } from "./adapters/digitalocean/api";
+import { LinodeAPI } from "./adapters/linode/api";
+import { VultrAPI } from "./adapters/vultr/api";
 import {
+  DEFAULT_PAGE_CONCURRENCY,
   exhaustedWindowResetMs,
+  IncompleteListingError,
   ListingChangedError,
+  ListingTooLargeError,
+  redactSecret,
+  ResponseTooLargeError,
   parseProviderMessage,
   PROVIDER_NAMES,
   ProviderClient,
@@ -652,5 +660,499 @@ describe.each(["digitalocean", "linode"] as const)("rate-limit pacing on %s", (p
     expect(err.message).toMatch(/rate limit resets after this sync's time budget/);
     expect(waits).toEqual([]);
     expect(server.hits.length).toBe(1);
+  });
+});
+
+/** Every page `pages()` yields, in the order it yields them. */
+async function collectPages<T>(pages: AsyncGenerator<T[]>): Promise<T[][]> {
+  const out: T[][] = [];
+  for await (const page of pages) out.push(page);
+  return out;
+}
+
+function storagePages(client: ProviderClient) {
+  const { path, key } = LISTING[client.provider];
+  return client.pages<Record<string, unknown>>(path, key);
+}
+
+/** Lets the emulator and the client run for a moment (never asserted on). */
+function settle(ms = 150) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+type PagingFault = Omit<Fault, "provider" | "path">;
+
+// Answers whose paging data is missing or unusable, per provider.
+const UNUSABLE_PAGING: Record<Provider, PagingFault[]> = {
+  digitalocean: [
+    { kind: "no-total" },
+    { kind: "bad-total", total: "25" },
+    { kind: "bad-total", total: null },
+    { kind: "bad-total", total: -1 },
+    { kind: "bad-total", total: 2.5 },
+  ],
+  linode: [
+    { kind: "no-total" },
+    { kind: "bad-total", total: "60" },
+    { kind: "bad-total", total: -1 },
+    { kind: "bad-total", total: 2.5 },
+    { kind: "bad-pages" },
+    { kind: "bad-pages", pages: "1" },
+  ],
+  vultr: [
+    { kind: "no-total" },
+    { kind: "bad-total", total: "25" },
+    { kind: "bad-total", total: -1 },
+    { kind: "bad-total", total: 2.5 },
+    { kind: "no-next" },
+  ],
+};
+
+describe.each(PROVIDERS)("the %s pager", (provider) => {
+  const { path, pageMax } = LISTING[provider];
+  // Requests a numbered pager may have under way when a page shows it is broken.
+  const inFlight = provider === "vultr" ? 1 : DEFAULT_PAGE_CONCURRENCY;
+
+  describe("paging data that is missing or unusable", () => {
+    test.each(UNUSABLE_PAGING[provider])("fails as incomplete, once, never as complete (%j)", async (fault) => {
+      emulator.addFault({ provider, path, times: Infinity, ...fault });
+      const { client } = clientFor(provider);
+      const err = await rejectionOf(listStorage(client));
+      expect(err).toBeInstanceOf(IncompleteListingError);
+      expect(err.retryable).toBe(false);
+      expect(requestsOn(provider)).toBe(1);
+      const streamed = await rejectionOf(collectPages(storagePages(clientFor(provider).client)));
+      expect(streamed).toBeInstanceOf(IncompleteListingError);
+    });
+
+    test("a page without usable paging data in the middle of a listing fails it", async () => {
+      withStorage(provider, 3 * pageMax);
+      emulator.addFault({ provider, path, page: 2, kind: "no-total", times: Infinity });
+      const { client } = clientFor(provider);
+      const err = await rejectionOf(listStorage(client));
+      expect(err).toBeInstanceOf(IncompleteListingError);
+      expect(requestsOn(provider)).toBeLessThanOrEqual(3);
+    });
+  });
+
+  describe("a pager that does not add up stops within a few requests", () => {
+    test("a total of ten million with empty pages: one request, then ListingTooLargeError", async () => {
+      withStorage(provider, 10);
+      emulator.addFault({ provider, path, kind: "bad-total", total: 10_000_000, times: Infinity });
+      const { client } = clientFor(provider);
+      const err = await rejectionOf(listStorage(client));
+      expect(err).toBeInstanceOf(ListingTooLargeError);
+      expect(err).toBeInstanceOf(IncompleteListingError);
+      expect(err.retryable).toBe(false);
+      expect(err.message).toMatch(/10000000 items, more than the 250000/);
+      expect(requestsOn(provider)).toBe(1);
+    });
+
+    test("a total under the cap whose pages come back empty fails on the first empty page", async () => {
+      withStorage(provider, pageMax);
+      emulator.addFault({ provider, path, kind: "bad-total", total: 200 * pageMax, times: Infinity });
+      const { client } = clientFor(provider);
+      const err = await rejectionOf(listStorage(client));
+      expect(err).toBeInstanceOf(IncompleteListingError);
+      expect(err.message).toMatch(/page 2/);
+      expect(requestsOn(provider)).toBeLessThanOrEqual(1 + inFlight);
+    });
+
+    test("a page shorter than the page size before the last page fails the listing", async () => {
+      withStorage(provider, 8 * pageMax);
+      emulator.addFault({ provider, path, page: 2, kind: "short-page", times: Infinity });
+      const { client } = clientFor(provider);
+      const err = await rejectionOf(listStorage(client));
+      expect(err).toBeInstanceOf(IncompleteListingError);
+      expect(err).not.toBeInstanceOf(ListingChangedError);
+      expect(err.message).toMatch(/page 2 .*has 4?\d+ items/);
+      expect(requestsOn(provider)).toBeLessThanOrEqual(1 + inFlight);
+    });
+
+    test("a listing above maxItems fails clearly after its first page", async () => {
+      withStorage(provider, pageMax + 1);
+      const { client } = clientFor(provider, { maxItems: pageMax });
+      const err = await rejectionOf(listStorage(client));
+      expect(err).toBeInstanceOf(ListingTooLargeError);
+      expect(err.message).toContain(`reports ${pageMax + 1} items, more than the ${pageMax} a sync reads`);
+      expect(requestsOn(provider)).toBe(1);
+    });
+  });
+
+  describe("pages()", () => {
+    test("yields every page once; together they are the listing, and it returns normally", async () => {
+      const items = withStorage(provider, 2 * pageMax + 1);
+      const { client } = clientFor(provider);
+      const pages = await collectPages(storagePages(client));
+      expect(pages.map((p) => p.length).sort((a, b) => a - b)).toEqual([1, pageMax, pageMax]);
+      const byId = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+        JSON.stringify(a).localeCompare(JSON.stringify(b));
+      expect(pages.flat().sort(byId)).toEqual([...items].sort(byId));
+      expect(requestsOn(provider)).toBe(3);
+    });
+
+    test("an empty listing is one empty page", async () => {
+      withStorage(provider, 0);
+      const { client } = clientFor(provider);
+      expect(await collectPages(storagePages(client))).toEqual([[]]);
+    });
+
+    test("a page that fails after others were yielded makes the generator throw, not return", async () => {
+      withStorage(provider, 4 * pageMax);
+      emulator.addFault({ provider, path, page: 3, kind: "short-page", times: Infinity });
+      const { client } = clientFor(provider);
+      const seen: number[] = [];
+      const err = await rejectionOf(
+        (async () => {
+          for await (const page of storagePages(client)) seen.push(page.length);
+        })(),
+      );
+      expect(err).toBeInstanceOf(IncompleteListingError);
+      expect(seen.length).toBeLessThan(4);
+    });
+
+    test("holds at most `concurrency` pages not yet consumed, and starts no request after return()", async () => {
+      withStorage(provider, 10 * pageMax);
+      const { client } = clientFor(provider, { concurrency: 2 });
+      const pages = storagePages(client);
+      const first = await pages.next();
+      expect(first.value).toHaveLength(pageMax);
+      await settle();
+      const held = requestsOn(provider);
+      expect(held).toBeLessThanOrEqual(provider === "vultr" ? 1 : 1 + 2);
+      await pages.next();
+      await settle();
+      expect(requestsOn(provider)).toBeLessThanOrEqual(provider === "vultr" ? 2 : 1 + 3);
+      await pages.return();
+      const atReturn = requestsOn(provider);
+      await settle();
+      expect(requestsOn(provider)).toBe(atReturn);
+      expect(atReturn).toBeLessThan(10);
+    });
+
+    test("a listing whose total moves while it is streamed ends in ListingChangedError", async () => {
+      withStorage(provider, 2 * pageMax);
+      emulator.addFault({ provider, path, page: 2, kind: "bad-total", total: 2 * pageMax - 1, times: Infinity });
+      const { client } = clientFor(provider);
+      const err = await rejectionOf(collectPages(storagePages(client)));
+      expect(err).toBeInstanceOf(ListingChangedError);
+      expect(requestsOn(provider)).toBe(2);
+    });
+  });
+
+  if (provider !== "vultr") {
+    test("numbered pages are yielded as they arrive: a slow page 2 does not hold back page 3", async () => {
+      withStorage(provider, 3 * pageMax);
+      emulator.addFault({ provider, path, page: 2, kind: "timeout", delayMs: 1_500 });
+      const { client } = clientFor(provider);
+      const pages = storagePages(client);
+      await pages.next();
+      const second = await pages.next();
+      expect(second.value).toHaveLength(pageMax);
+      const page2 = emulator.requests.find((r) => r.path === path && r.query.page === "2");
+      expect(page2?.status).toBe(0);
+      expect((await collectPages(pages)).length).toBe(1);
+    });
+  }
+
+  describe("answer size", () => {
+    test("a huge answer with Content-Length is refused unread, not retried", async () => {
+      emulator.addFault({ provider, path, kind: "huge-body", bytes: 300 * 1024 * 1024, times: Infinity });
+      const { client, waits } = clientFor(provider);
+      const err = await rejectionOf(listStorage(client));
+      expect(err).toBeInstanceOf(ResponseTooLargeError);
+      expect(err).toMatchObject({ status: 200, retryable: false });
+      expect(err.message).toContain(`larger than ${8 * 1024 * 1024} bytes (Content-Length ${300 * 1024 * 1024})`);
+      expect(requestsOn(provider)).toBe(1);
+      expect(waits).toEqual([]);
+    });
+
+    test("a huge answer without Content-Length is cut off at the cap, not retried", async () => {
+      emulator.addFault({ provider, path, kind: "huge-body", bytes: 64 * 1024 * 1024, contentLength: false });
+      const { client } = clientFor(provider, { maxBodyBytes: 1024 * 1024 });
+      const err = await rejectionOf(listStorage(client));
+      expect(err).toBeInstanceOf(ResponseTooLargeError);
+      expect(err.retryable).toBe(false);
+      expect(requestsOn(provider)).toBe(1);
+    });
+
+    test("an answer under the cap is read whole", async () => {
+      const items = withStorage(provider, pageMax);
+      const { client } = clientFor(provider, { maxBodyBytes: 4 * 1024 * 1024 });
+      expect(await listStorage(client)).toEqual(items);
+    });
+  });
+
+  describe("echoes of the token", () => {
+    // Characters that URL encoding changes, and enough length for base64 and hex to differ from it.
+    const token = `${provider}/tok+en=with&odd chars?0123456789abcdefABCDEF`;
+    const forms: Record<string, (t: string) => string> = {
+      plain: (t) => t,
+      partial: (t) => t.slice(Math.floor(t.length / 2)),
+      base64: (t) => btoa(t),
+      "base64-bearer": (t) => btoa(`Bearer ${t}`),
+      url: (t) => encodeURIComponent(t),
+      hex: (t) => Buffer.from(t).toString("hex"),
+    };
+
+    function expectNoEcho(text: string) {
+      for (const form of Object.values(forms)) {
+        const echoed = form(token);
+        for (let i = 0; i + 8 <= echoed.length; i++) expect(text).not.toContain(echoed.slice(i, i + 8));
+      }
+    }
+
+    beforeEach(() => {
+      emulator.setAccount(provider, generateAccount(provider, { seed: 5, servers: 1, volumes: 3, buckets: 3, token }));
+    });
+
+    test.each(
+      (["plain", "partial", "base64", "base64-bearer", "url", "hex"] as const).flatMap((echo) =>
+        [0, 150, 280, 295, 299, 300].map((at) => ({ echo, at })),
+      ),
+    )("never leave the client ($echo at $at)", async ({ echo, at }) => {
+      emulator.addFault({ provider, path, kind: "echo-token", echo, at });
+      const { client } = clientFor(provider);
+      const err = await rejectionOf(listStorage(client));
+      expect(err.status).toBe(400);
+      expectNoEcho(err.message);
+      expectNoEcho(err.providerMessage);
+      expectNoEcho(String(err.stack));
+      expect(err.providerMessage.length).toBeLessThanOrEqual(300);
+      if (at < 280) expect(err.providerMessage).toContain("[redacted]");
+      // Not even the first characters of an echo cut in two by the 300-character limit.
+      expect(err.providerMessage.slice(at, at + 3)).not.toBe(forms[echo](token).slice(0, 3));
+    });
+
+    test("nor through a 200 that is not JSON", async () => {
+      emulator.addFault({ provider, path, kind: "echo-token", status: 200, at: 5, times: Infinity });
+      const { client } = clientFor(provider);
+      const err = await rejectionOf(listStorage(client));
+      expect(err.message).toContain("not valid JSON");
+      expectNoEcho(err.message);
+    });
+  });
+});
+
+// Each provider's single-item endpoints through its API class.
+const SINGLE_ITEMS = {
+  vultr: [
+    {
+      name: "block",
+      path: (id: string) => `/v2/blocks/${id}`,
+      existing: (e: Emulator) => e.accounts.vultr.volumes[0],
+      get: (c: ProviderClient, item: Record<string, unknown>) => new VultrAPI(c).getBlock(String(item.id)),
+      missing: (c: ProviderClient) => new VultrAPI(c).getBlock("0c0c0c0c-gone"),
+      traversal: (c: ProviderClient) => new VultrAPI(c).getBlock("../account"),
+    },
+    {
+      name: "instance",
+      path: (id: string) => `/v2/instances/${id}`,
+      existing: (e: Emulator) => e.accounts.vultr.servers[0],
+      get: (c: ProviderClient, item: Record<string, unknown>) => new VultrAPI(c).getInstance(String(item.id)),
+      missing: (c: ProviderClient) => new VultrAPI(c).getInstance("0c0c0c0c-gone"),
+      traversal: (c: ProviderClient) => new VultrAPI(c).getInstance("../account"),
+    },
+  ],
+  digitalocean: [
+    {
+      name: "volume",
+      path: (id: string) => `/v2/volumes/${id}`,
+      existing: (e: Emulator) => e.accounts.digitalocean.volumes[0],
+      get: (c: ProviderClient, item: Record<string, unknown>) => new DigitalOceanAPI(c).getVolume(String(item.id)),
+      missing: (c: ProviderClient) => new DigitalOceanAPI(c).getVolume("0c0c0c0c-gone"),
+      traversal: (c: ProviderClient) => new DigitalOceanAPI(c).getVolume("../account"),
+    },
+    {
+      name: "droplet",
+      path: (id: string) => `/v2/droplets/${id}`,
+      existing: (e: Emulator) => e.accounts.digitalocean.servers[0],
+      get: (c: ProviderClient, item: Record<string, unknown>) => new DigitalOceanAPI(c).getDroplet(Number(item.id)),
+      missing: (c: ProviderClient) => new DigitalOceanAPI(c).getDroplet(1),
+      traversal: (c: ProviderClient) => new DigitalOceanAPI(c).getDroplet("../account"),
+    },
+  ],
+  linode: [
+    {
+      name: "instance",
+      path: (id: string) => `/v4/linode/instances/${id}`,
+      existing: (e: Emulator) => e.accounts.linode.servers[0],
+      get: (c: ProviderClient, item: Record<string, unknown>) => new LinodeAPI(c).getLinode(Number(item.id)),
+      missing: (c: ProviderClient) => new LinodeAPI(c).getLinode(1),
+      traversal: (c: ProviderClient) => new LinodeAPI(c).getLinode("../../profile"),
+    },
+    {
+      name: "bucket",
+      path: (id: string) => `/v4/object-storage/buckets/${id}`,
+      existing: (e: Emulator) => e.accounts.linode.buckets[0],
+      get: (c: ProviderClient, item: Record<string, unknown>) =>
+        new LinodeAPI(c).getBucket(String(item.region), String(item.label)),
+      missing: (c: ProviderClient) => new LinodeAPI(c).getBucket("us-east", "no such/bucket"),
+      traversal: (c: ProviderClient) => new LinodeAPI(c).getBucket("..", "../../profile"),
+    },
+  ],
+} as const;
+
+/** The item's part of its path: the id, or for a Linode bucket its region and label. */
+function itemPart(item: Record<string, unknown>): string {
+  return "label" in item && "cluster" in item
+    ? `${String(item.region)}/${encodeURIComponent(String(item.label))}`
+    : String(item.id);
+}
+
+describe.each(PROVIDERS.flatMap((provider) => SINGLE_ITEMS[provider].map((item) => ({ provider, ...item }))))(
+  "getItem: the $provider $name",
+  ({ provider, existing, get, missing, traversal, path }) => {
+    test("is the item itself when it exists", async () => {
+      const item = existing(emulator);
+      const { client } = clientFor(provider);
+      expect(await get(client, item)).toEqual(item);
+      expect(emulator.requests.map((r) => r.path)).toEqual([path(itemPart(item))]);
+    });
+
+    test("is null when the provider answers 404, after one request", async () => {
+      const { client, waits } = clientFor(provider);
+      expect(await missing(client)).toBeNull();
+      expect(emulator.requests.map((r) => r.status)).toEqual([404]);
+      expect(waits).toEqual([]);
+    });
+
+    test("keeps its path parts inside the item's path (URL-encoded)", async () => {
+      const { client } = clientFor(provider);
+      expect(await traversal(client)).toBeNull();
+      expect(emulator.requests.map((r) => r.status)).toEqual([404]);
+    });
+
+    test("retries a 503 like any request, then throws ProviderError", async () => {
+      const item = existing(emulator);
+      const { client } = clientFor(provider);
+      const itemPath = path(itemPart(item));
+      emulator.addFault({ provider, path: itemPath, kind: "503" });
+      expect(await get(client, item)).toEqual(item);
+      emulator.addFault({ provider, path: itemPath, kind: "503", times: Infinity });
+      const err = await rejectionOf(get(client, item));
+      expect(err).toMatchObject({ status: 503, retryable: true });
+      expect(emulator.countRequests({ provider, path: itemPath })).toBe(2 + 3);
+    });
+
+    test("throws ProviderError on a 401, without retrying", async () => {
+      const item = existing(emulator);
+      const { client } = clientFor(provider, { token: "not-the-token" });
+      const err = await rejectionOf(get(client, item));
+      expect(err).toMatchObject({ status: 401, retryable: false });
+      expect(emulator.requests.length).toBe(1);
+    });
+  },
+);
+
+describe("redactSecret", () => {
+  const secret = "dop_v1_0123456789abcdef0123456789abcdef";
+
+  test("redacts the secret, any piece of it of 8 characters or more, and its encoded forms", () => {
+    expect(redactSecret(`a ${secret} b`, secret)).toBe("a [redacted] b");
+    expect(redactSecret(`tail ${secret.slice(-8)}.`, secret)).toBe("tail [redacted].");
+    expect(redactSecret(`head ${secret.slice(0, 8)}`, secret)).toBe("head [redacted]");
+    // The last base64 characters carry a few bits of the secret at most.
+    expect(redactSecret(`b64 ${btoa(secret)}`, secret)).toMatch(/^b64 \[redacted\].{0,4}$/);
+    expect(redactSecret(`auth ${btoa(`Bearer ${secret}`)}`, secret)).toMatch(/^auth \[redacted\].{0,4}$/);
+    expect(redactSecret(`hex ${Buffer.from(secret).toString("hex").toUpperCase()}`, secret)).toBe("hex [redacted]");
+    // The secret inside a longer base64 string, at each byte alignment.
+    for (const lead of ["", "a", "ab"]) {
+      const encoded = btoa(`${lead}user:${secret}:rest`);
+      expect(redactSecret(encoded, secret)).toContain("[redacted]");
+      const kept = redactSecret(encoded, secret).split("[redacted]").join("");
+      expect(kept.length).toBeLessThan(20);
+    }
+  });
+
+  test("leaves pieces shorter than 8 characters and unrelated text alone", () => {
+    expect(redactSecret(`id ${secret.slice(0, 7)} ok`, secret)).toBe(`id ${secret.slice(0, 7)} ok`);
+    expect(redactSecret("Unable to authenticate you.", secret)).toBe("Unable to authenticate you.");
+  });
+
+  test("a URL-encoded secret with reserved characters is redacted in either hex case", () => {
+    const odd = "tok/en+with=odd chars&more";
+    const encoded = encodeURIComponent(odd);
+    expect(redactSecret(`q=${encoded}`, odd)).toBe("q=[redacted]");
+    expect(redactSecret(`q=${encoded.toLowerCase()}`, odd)).toContain("[redacted]");
+  });
+
+  test("parseProviderMessage redacts before it cuts, so a secret across the cut leaves nothing behind", () => {
+    const message = `${"x".repeat(295)}${secret} trailing`;
+    const parsed = parseProviderMessage("vultr", JSON.stringify({ error: message }), secret);
+    expect(parsed).toBe(`${"x".repeat(295)}[redacted] trailing`.slice(0, 299) + "…");
+    expect(parsed).not.toContain(secret.slice(0, 5));
+  });
+});
+
+describe("the Vultr cursor", () => {
+  const { path, pageMax } = LISTING.vultr;
+
+  test("that goes back to an earlier page (A -> B -> A) fails as incomplete on the page that shows it", async () => {
+    withStorage("vultr", 4 * pageMax);
+    emulator.addFault({ provider: "vultr", path, page: 3, kind: "cycle-cursor", times: Infinity });
+    const { client } = clientFor("vultr");
+    const err = await rejectionOf(listStorage(client));
+    expect(err).toBeInstanceOf(IncompleteListingError);
+    expect(err.retryable).toBe(false);
+    expect(err.message).toMatch(/cursor after page 3 goes back/);
+    expect(requestsOn("vultr")).toBe(3);
+  });
+
+  test("that repeats itself fails after the page that repeats it", async () => {
+    withStorage("vultr", 4 * pageMax);
+    emulator.addFault({ provider: "vultr", path, page: 2, kind: "cycle-cursor", times: Infinity });
+    const { client } = clientFor("vultr");
+    const err = await rejectionOf(listStorage(client));
+    expect(err).toBeInstanceOf(IncompleteListingError);
+    expect(requestsOn("vultr")).toBe(2);
+  });
+
+  test("that goes on past the total fails before asking for the extra page", async () => {
+    const server = await serve((url) => {
+      const blocks = Array.from({ length: url.searchParams.has("cursor") ? 1 : pageMax }, (_, i) => ({ id: `b-${i}` }));
+      return { status: 200, body: JSON.stringify({ blocks, meta: { total: pageMax, links: { next: "more", prev: "" } } }) };
+    });
+    const { client } = clientFor("vultr", { baseUrl: server.baseUrl });
+    const err = await rejectionOf(listStorage(client));
+    expect(err).toBeInstanceOf(IncompleteListingError);
+    expect(err.message).toMatch(/more pages follow page 1/);
+    expect(server.hits.length).toBe(1);
+  });
+});
+
+describe.each(PROVIDERS)("getItem on %s", (provider) => {
+  const endpoint = { vultr: "/v2/blocks/x", digitalocean: "/v2/volumes/x", linode: "/v4/linode/instances/1" }[provider];
+
+  test("a 404 that is not the provider's own (a proxy, a wrong base URL) throws instead of saying the item is gone", async () => {
+    const html = await serve(() => ({ status: 404, body: "<html>Not Found</html>" }));
+    const err = await rejectionOf(clientFor(provider, { baseUrl: html.baseUrl }).client.getItem(endpoint, "item"));
+    expect(err.status).toBe(404);
+    const wrongPrefix = clientFor(provider, { baseUrl: `http://127.0.0.1:${emulator.port}/nowhere` });
+    expect((await rejectionOf(wrongPrefix.client.getItem(endpoint, "item"))).status).toBe(404);
+  });
+
+  test("a 200 without the item's key is an error, not a missing item", async () => {
+    const server = await serve(() => ({ status: 200, body: JSON.stringify({ something: {} }) }));
+    const err = await rejectionOf(clientFor(provider, { baseUrl: server.baseUrl }).client.getItem(endpoint, "item"));
+    expect(err).toMatchObject({ status: 200, retryable: false });
+    expect(err.message).toContain('has no "item" item');
+  });
+});
+
+describe("network errors", () => {
+  test("carry no piece of the token, even when the failure quotes the URL it was sent to", async () => {
+    const token = "dop_v1_abcdef0123456789abcdef0123456789";
+    // fetch refuses a URL with credentials and quotes the whole URL in its message.
+    const { client } = clientFor("digitalocean", {
+      token,
+      baseUrl: `http://user:${token}@127.0.0.1:${emulator.port}/digitalocean`,
+      retry: { maxAttempts: 1 },
+    });
+    const err = await rejectionOf(client.getJson("/v2/volumes"));
+    expect(err).toMatchObject({ status: null });
+    expect(err.message).toMatch(/network error/);
+    expect(err.message).toContain("[redacted]");
+    for (let i = 0; i + 8 <= token.length; i++) expect(err.message).not.toContain(token.slice(i, i + 8));
   });
 });

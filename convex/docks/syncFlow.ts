@@ -20,7 +20,7 @@ import { storable } from "./parse";
 import {
   DEFAULT_PAGE_CONCURRENCY,
   DEFAULT_RETRY_POLICY,
-  ListingChangedError,
+  IncompleteListingError,
   ProviderClient,
   ProviderError,
   type RetryPolicy,
@@ -105,7 +105,7 @@ function errorMessage(e: unknown): string {
 
 /** The code a UI branches on for a failed listing or request. */
 export function errorCodeOf(e: unknown): SyncErrorCode {
-  if (e instanceof ListingChangedError) {
+  if (e instanceof IncompleteListingError) {
     return "INCOMPLETE_LISTING";
   }
   if (e instanceof ProviderError) {

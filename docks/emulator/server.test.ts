@@ -516,3 +516,161 @@ describe("rate limits, latency and records", () => {
     });
   });
 });
+
+describe("single items", () => {
+  it("answers each provider's item GET in its real envelope", async () => {
+    const emu = await start();
+    const block = emu.accounts.vultr.volumes[0];
+    const instance = emu.accounts.vultr.servers[0];
+    const volume = emu.accounts.digitalocean.volumes[0];
+    const droplet = emu.accounts.digitalocean.servers[0];
+    const linode = emu.accounts.linode.servers[0];
+    const bucket = emu.accounts.linode.buckets[0];
+    expect((await call(emu, "vultr", `/v2/blocks/${String(block.id)}`)).json).toEqual({ block });
+    expect((await call(emu, "vultr", `/v2/instances/${String(instance.id)}`)).json).toEqual({ instance });
+    expect((await call(emu, "digitalocean", `/v2/volumes/${String(volume.id)}`)).json).toEqual({ volume });
+    expect((await call(emu, "digitalocean", `/v2/droplets/${String(droplet.id)}`)).json).toEqual({ droplet });
+    expect((await call(emu, "linode", `/v4/linode/instances/${String(linode.id)}`)).json).toEqual(linode);
+    const bucketPath = `/v4/object-storage/buckets/${String(bucket.region)}/${encodeURIComponent(String(bucket.label))}`;
+    expect((await call(emu, "linode", bucketPath)).json).toEqual(bucket);
+  });
+
+  it("answers a missing item with each provider's 404 body", async () => {
+    const emu = await start();
+    const v = await call(emu, "vultr", "/v2/blocks/no-such-block");
+    const d = await call(emu, "digitalocean", "/v2/volumes/no-such-volume");
+    const l = await call(emu, "linode", "/v4/object-storage/buckets/us-east/no-such-bucket");
+    expect([v.status, d.status, l.status]).toEqual([404, 404, 404]);
+    expect(v.json).toEqual({ error: expect.any(String), status: 404 });
+    expect(d.json).toEqual({ id: "not_found", message: expect.any(String) });
+    expect(l.json).toEqual({ errors: [{ reason: "Not found" }] });
+  });
+
+  it("asks for the token on item GETs too, and takes faults on the item's path", async () => {
+    const emu = await start();
+    const id = String(emu.accounts.digitalocean.volumes[0].id);
+    expect((await call(emu, "digitalocean", `/v2/volumes/${id}`, { token: "wrong" })).status).toBe(401);
+    emu.addFault({ provider: "digitalocean", path: `/v2/volumes/${id}`, kind: "503" });
+    expect((await call(emu, "digitalocean", `/v2/volumes/${id}`)).status).toBe(503);
+    expect((await call(emu, "digitalocean", `/v2/volumes/${id}`)).status).toBe(200);
+  });
+});
+
+describe("paging faults", () => {
+  const accounts = {
+    vultr: generateAccount("vultr", { seed: 2, servers: 1, volumes: 25 }),
+    digitalocean: generateAccount("digitalocean", { seed: 2, servers: 1, volumes: 25 }),
+    linode: generateAccount("linode", { seed: 2, servers: 1, buckets: 60 }),
+  };
+
+  it("leaves out the totals on a no-total fault", async () => {
+    const emu = await start({ accounts });
+    emu.addFault({ provider: "vultr", path: "/v2/blocks", kind: "no-total" });
+    emu.addFault({ provider: "digitalocean", path: "/v2/volumes", kind: "no-total" });
+    emu.addFault({ provider: "linode", path: "/v4/object-storage/buckets", kind: "no-total" });
+    const v = await call(emu, "vultr", "/v2/blocks?per_page=10");
+    const d = await call(emu, "digitalocean", "/v2/volumes?per_page=10");
+    const l = await call(emu, "linode", "/v4/object-storage/buckets?page_size=25");
+    expect(v.json.meta).not.toHaveProperty("total");
+    expect(v.json.meta.links.next).not.toBe("");
+    expect(d.json.meta).not.toHaveProperty("total");
+    expect(l.json).toEqual({ data: expect.any(Array) });
+  });
+
+  it("reports any value as the total on a bad-total fault; a numeric one moves links and pages with it", async () => {
+    const emu = await start({ accounts });
+    emu.addFault({ provider: "digitalocean", path: "/v2/volumes", kind: "bad-total", total: "25" });
+    emu.addFault({ provider: "linode", path: "/v4/object-storage/buckets", kind: "bad-total" });
+    emu.addFault({ provider: "vultr", path: "/v2/blocks", kind: "bad-total", total: 100, page: 3 });
+    expect((await call(emu, "digitalocean", "/v2/volumes")).json.meta.total).toBe("25");
+    const l = await call(emu, "linode", "/v4/object-storage/buckets?page_size=500");
+    expect(l.json).toMatchObject({ results: 10_000_000, pages: 20_000, page: 1 });
+    expect(l.json.data).toHaveLength(60);
+    // Vultr page 3 of 10-item pages over 25 items: a last page that says more follow.
+    const third = await call(emu, "vultr", `/v2/blocks?per_page=10&cursor=${encodeURIComponent(btoa("next__20"))}`);
+    expect(third.json.blocks).toHaveLength(5);
+    expect(third.json.meta.total).toBe(100);
+    expect(third.json.meta.links.next).not.toBe("");
+  });
+
+  it("answers a Linode pages count results does not imply on a bad-pages fault", async () => {
+    const emu = await start({ accounts });
+    emu.addFault({ provider: "linode", path: "/v4/object-storage/buckets", kind: "bad-pages" });
+    const l = await call(emu, "linode", "/v4/object-storage/buckets?page_size=25");
+    expect(l.json).toMatchObject({ results: 60, pages: 4, page: 1 });
+  });
+
+  it("leaves out Vultr's next link on no-next, and points it back to page 2 on cycle-cursor", async () => {
+    const emu = await start({ accounts });
+    emu.addFault({ provider: "vultr", path: "/v2/blocks", kind: "no-next", page: 1 });
+    expect((await call(emu, "vultr", "/v2/blocks?per_page=10")).json.meta.links).not.toHaveProperty("next");
+    emu.addFault({ provider: "vultr", path: "/v2/blocks", kind: "cycle-cursor", page: 3 });
+    const first = await call(emu, "vultr", "/v2/blocks?per_page=10");
+    const second = await call(emu, "vultr", `/v2/blocks?per_page=10&cursor=${encodeURIComponent(first.json.meta.links.next)}`);
+    const third = await call(emu, "vultr", `/v2/blocks?per_page=10&cursor=${encodeURIComponent(second.json.meta.links.next)}`);
+    expect(third.json.meta.links.next).toBe(first.json.meta.links.next);
+  });
+
+  it("leaves the page's last item out on short-page, the total unchanged", async () => {
+    const emu = await start({ accounts });
+    emu.addFault({ provider: "digitalocean", path: "/v2/volumes", kind: "short-page", page: 2 });
+    const page2 = await call(emu, "digitalocean", "/v2/volumes?per_page=10&page=2");
+    expect(page2.json.volumes).toHaveLength(9);
+    expect(page2.json.volumes[0]).toEqual(accounts.digitalocean.volumes[10]);
+    expect(page2.json.meta.total).toBe(25);
+  });
+});
+
+describe("body faults", () => {
+  async function readSome(res: Response, limit: number): Promise<number> {
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let read = 0;
+    while (read < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      read += value.length;
+    }
+    await reader.cancel();
+    return read;
+  }
+
+  it("streams a huge body of `bytes`, announcing its length unless told not to", async () => {
+    const emu = await start();
+    emu.addFault({ provider: "vultr", path: "/v2/blocks", kind: "huge-body", bytes: 300 * 1024 * 1024 });
+    const token = emu.accounts.vultr.token;
+    const announced = await fetch(`${emu.baseUrls.vultr}/v2/blocks`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(announced.status).toBe(200);
+    expect(announced.headers.get("content-length")).toBe(String(300 * 1024 * 1024));
+    expect(await readSome(announced, 1024 * 1024)).toBeGreaterThanOrEqual(1024 * 1024);
+
+    emu.addFault({ provider: "vultr", path: "/v2/blocks", kind: "huge-body", bytes: 200_000, contentLength: false });
+    const unannounced = await fetch(`${emu.baseUrls.vultr}/v2/blocks`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(unannounced.headers.get("content-length")).toBeNull();
+    expect((await unannounced.text()).length).toBe(200_000);
+  });
+
+  it.each([
+    ["plain", (t: string) => t],
+    ["partial", (t: string) => t.slice(Math.floor(t.length / 2))],
+    ["base64", (t: string) => btoa(t)],
+    ["base64-bearer", (t: string) => btoa(`Bearer ${t}`)],
+    ["url", (t: string) => encodeURIComponent(t)],
+    ["hex", (t: string) => Buffer.from(t).toString("hex")],
+  ] as const)("echoes the request's token (%s) at the given position of the provider's message", async (echo, form) => {
+    const token = "tok/en+with=odd chars&0123456789abcdef";
+    const emu = await start({ accounts: { digitalocean: generateAccount("digitalocean", { seed: 3, token }) } });
+    emu.addFault({ provider: "digitalocean", path: "/v2/volumes", kind: "echo-token", echo, at: 295 });
+    const res = await call(emu, "digitalocean", "/v2/volumes");
+    expect(res.status).toBe(400);
+    expect(res.json.message.indexOf(form(token))).toBe(295);
+  });
+
+  it("echoes the token in a 200 body that is not JSON when told so", async () => {
+    const emu = await start();
+    emu.addFault({ provider: "linode", path: "/v4/linode/instances", kind: "echo-token", status: 200, at: 10 });
+    const res = await call(emu, "linode", "/v4/linode/instances");
+    expect(res.status).toBe(200);
+    expect(res.json).toBeUndefined();
+    expect(res.text.indexOf(emu.accounts.linode.token)).toBe(10);
+  });
+});

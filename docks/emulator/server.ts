@@ -8,7 +8,27 @@ import { defaultAccounts, PROVIDERS, type Provider, type ProviderAccount } from 
 
 export type { Provider, ProviderAccount } from "./accounts";
 
-export type FaultKind = "429" | "500" | "503" | "401" | "timeout" | "malformed" | "missing-id";
+export type FaultKind =
+  | "429"
+  | "500"
+  | "503"
+  | "401"
+  | "timeout"
+  | "malformed"
+  | "missing-id"
+  // Paging data a broken or hostile pager might send:
+  | "no-total" // DigitalOcean/Vultr without meta.total; Linode without page, pages and results
+  | "bad-total" // `total` reported instead of the real count (links and Linode `pages` follow a numeric one)
+  | "bad-pages" // Linode: `pages` reported instead of the one results implies
+  | "no-next" // Vultr: meta.links.next left out
+  | "cycle-cursor" // Vultr: meta.links.next points back to page 2's cursor
+  | "short-page" // the page's last item left out, the total unchanged
+  // Bodies a client must not swallow whole or pass on:
+  | "huge-body" // a 200 of `bytes` bytes, streamed
+  | "echo-token"; // an error whose message echoes the request's token at `at`
+
+/** How an "echo-token" fault repeats the token it was sent. */
+export type TokenEcho = "plain" | "partial" | "base64" | "base64-bearer" | "url" | "hex";
 
 export interface Fault {
   provider: Provider;
@@ -23,6 +43,20 @@ export interface Fault {
   retryAfterSeconds?: number;
   /** Stall for "timeout" before answering normally; default 30_000. */
   delayMs?: number;
+  /** "bad-total": the reported total, any JSON value; default 10_000_000. */
+  total?: unknown;
+  /** "bad-pages": Linode's reported `pages`; default one more than results implies. */
+  pages?: unknown;
+  /** "huge-body": bytes sent; default 256 MiB (sent only as fast as the client reads). */
+  bytes?: number;
+  /** "huge-body": announce Content-Length; default true. */
+  contentLength?: boolean;
+  /** "echo-token": the form of the echo; default "plain". */
+  echo?: TokenEcho;
+  /** "echo-token": where the echo starts in the provider's message; default 290 (across the 300th character). */
+  at?: number;
+  /** "echo-token": the answer's status; default 400. A 200 carries the echo as a body that is not JSON. */
+  status?: number;
 }
 
 export interface RequestRecord {
@@ -74,6 +108,8 @@ interface Answer {
   body: unknown;
   /** Sent instead of JSON.stringify(body) (the "malformed" fault). */
   raw?: string;
+  /** Streamed instead of a body (the "huge-body" fault). */
+  stream?: { bytes: number; contentLength: boolean };
   headers?: Record<string, string>;
 }
 
@@ -143,6 +179,18 @@ interface SingleRoute {
 
 type Route = ListRoute | SingleRoute;
 
+/** GET of one item by its path parts; a missing item is the provider's 404. */
+interface ItemRoute {
+  pattern: RegExp;
+  find: (account: ProviderAccount, parts: string[]) => Record<string, unknown> | undefined;
+  /** The 200 body around the item: an envelope key, or the item itself (Linode). */
+  key: string | null;
+}
+
+function byId(list: (a: ProviderAccount) => Record<string, unknown>[]) {
+  return (account: ProviderAccount, [id]: string[]) => list(account).find((item) => String(item.id) === id);
+}
+
 /** Where a list request starts and how many items it takes; `page` is the 1-based ordinal. */
 interface Window {
   offset: number;
@@ -152,6 +200,7 @@ interface Window {
 
 interface Dialect {
   routes: Record<string, Route>;
+  items: ItemRoute[];
   /** Parses paging parameters, or answers 400. */
   paging(query: Query): Window | Answer;
   envelope(route: ListRoute, items: Record<string, unknown>[], total: number, window: Window, self: SelfLink): unknown;
@@ -199,6 +248,10 @@ const vultr: Dialect = {
       },
     },
   },
+  items: [
+    { pattern: /^\/v2\/blocks\/([^/]+)$/, find: byId((a) => a.volumes), key: "block" },
+    { pattern: /^\/v2\/instances\/([^/]+)$/, find: byId((a) => a.servers), key: "instance" },
+  ],
   paging(query) {
     const requested = positiveInt(query.per_page) ?? 100;
     const size = Math.min(requested, 500);
@@ -247,6 +300,10 @@ const digitalocean: Dialect = {
       }),
     },
   },
+  items: [
+    { pattern: /^\/v2\/volumes\/([^/]+)$/, find: byId((a) => a.volumes), key: "volume" },
+    { pattern: /^\/v2\/droplets\/([^/]+)$/, find: byId((a) => a.servers), key: "droplet" },
+  ],
   paging(query) {
     const page = positiveInt(query.page) ?? 1;
     const size = Math.min(positiveInt(query.per_page) ?? 20, 200);
@@ -297,6 +354,14 @@ const linode: Dialect = {
       }),
     },
   },
+  items: [
+    { pattern: /^\/v4\/linode\/instances\/([^/]+)$/, find: byId((a) => a.servers), key: null },
+    {
+      pattern: /^\/v4\/object-storage\/buckets\/([^/]+)\/([^/]+)$/,
+      find: (a, [region, label]) => a.buckets.find((b) => b.region === region && b.label === label),
+      key: null,
+    },
+  ],
   paging(query) {
     let page = 1;
     if (query.page !== undefined) {
@@ -437,19 +502,73 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     route: Route,
     window: Window | undefined,
     self: SelfLink,
-    dropFirstId: boolean,
+    fault?: Fault,
   ): Answer {
     const account = accounts[provider];
     if (route.kind === "single") return { status: 200, body: route.body(account) };
     const all = route.items(account);
     const w = window as Window;
     let items = all.slice(w.offset, w.offset + w.size);
-    if (dropFirstId && items.length > 0) {
+    if (fault?.kind === "missing-id" && items.length > 0) {
       const first = { ...items[0] };
       delete first[route.idField];
       items = [first, ...items.slice(1)];
     }
-    return { status: 200, body: DIALECTS[provider].envelope(route, items, all.length, w, self) };
+    if (fault?.kind === "short-page") items = items.slice(0, -1);
+    const reported = fault?.kind === "bad-total" ? (Object.hasOwn(fault, "total") ? fault.total : 10_000_000) : undefined;
+    const total = typeof reported === "number" ? reported : all.length;
+    const body = DIALECTS[provider].envelope(route, items, total, w, self) as Record<string, unknown>;
+    const meta = (body.meta ?? {}) as Record<string, unknown>;
+    const links = (meta.links ?? {}) as Record<string, unknown>;
+    switch (fault?.kind) {
+      case "no-total":
+        if (provider === "linode") {
+          delete body.page;
+          delete body.pages;
+          delete body.results;
+        } else {
+          delete meta.total;
+        }
+        break;
+      case "bad-total":
+        if (provider === "linode") body.results = reported;
+        else meta.total = reported;
+        break;
+      case "bad-pages":
+        body.pages = Object.hasOwn(fault, "pages") ? fault.pages : Number(body.pages) + 1;
+        break;
+      case "no-next":
+        delete links.next;
+        break;
+      case "cycle-cursor":
+        links.next = vultrCursor("next", w.size);
+        break;
+    }
+    return { status: 200, body };
+  }
+
+  function itemAnswer(provider: Provider, route: ItemRoute, parts: string[]): Answer {
+    const item = route.find(accounts[provider], parts);
+    if (item === undefined) return errorAnswer(provider, 404);
+    return { status: 200, body: route.key === null ? item : { [route.key]: item } };
+  }
+
+  function echoAnswer(provider: Provider, fault: Fault, token: string): Answer {
+    const echoes: Record<TokenEcho, string> = {
+      plain: token,
+      partial: token.slice(Math.floor(token.length / 2)),
+      base64: Buffer.from(token, "utf8").toString("base64"),
+      "base64-bearer": Buffer.from(`Bearer ${token}`, "utf8").toString("base64"),
+      url: encodeURIComponent(token),
+      hex: Buffer.from(token, "utf8").toString("hex"),
+    };
+    const lead = "The request was refused; it was sent with the credential ";
+    const at = Math.max(0, fault.at ?? 290);
+    const prefix = (lead + "x".repeat(Math.max(0, at - lead.length))).slice(0, at);
+    const message = `${prefix}${echoes[fault.echo ?? "plain"]} (as received).`;
+    const status = fault.status ?? 400;
+    if (status === 200) return { status, body: null, raw: message };
+    return errorAnswer(provider, status, { message });
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -476,7 +595,40 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const answer = await decide(provider, path, method, query, req, scope);
     if (answer === undefined || closed || res.destroyed) return;
     record.status = answer.status;
-    send(res, answer);
+    if (answer.stream) await stream(res, answer, answer.stream);
+    else send(res, answer);
+  }
+
+  // Writes only as fast as the client reads, and stops when it hangs up, so a
+  // client that gives up early costs the emulator nothing.
+  async function stream(res: http.ServerResponse, answer: Answer, body: { bytes: number; contentLength: boolean }) {
+    res.writeHead(answer.status, {
+      ...answer.headers,
+      "Content-Type": "application/json",
+      ...(body.contentLength ? { "Content-Length": String(body.bytes) } : {}),
+    });
+    const opening = Buffer.from('{"pad":"');
+    const chunk = Buffer.alloc(64 * 1024, "x");
+    let left = body.bytes;
+    let first = true;
+    while (left > 0 && !res.destroyed && !closed) {
+      const piece = first ? Buffer.concat([opening, chunk]) : chunk;
+      first = false;
+      const part = piece.subarray(0, Math.min(piece.length, left));
+      left -= part.length;
+      if (!res.write(part)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off("drain", done);
+            res.off("close", done);
+            resolve();
+          };
+          res.on("drain", done);
+          res.on("close", done);
+        });
+      }
+    }
+    if (!res.destroyed) res.end();
   }
 
   async function decide(
@@ -492,7 +644,18 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const withRate = (a: Answer): Answer => ({ ...a, headers: { ...rateHeaders(provider, now), ...a.headers } });
 
     const route = Object.hasOwn(dialect.routes, path) ? dialect.routes[path] : undefined;
-    if (!route) return withRate(errorAnswer(provider, 404));
+    let item: { route: ItemRoute; parts: string[] } | undefined;
+    for (const candidate of route ? [] : dialect.items) {
+      const match = candidate.pattern.exec(path);
+      if (!match) continue;
+      try {
+        item = { route: candidate, parts: match.slice(1).map((part) => decodeURIComponent(part)) };
+      } catch {
+        return withRate(errorAnswer(provider, 404));
+      }
+      break;
+    }
+    if (!route && !item) return withRate(errorAnswer(provider, 404));
     if (method !== "GET") return withRate({ ...errorAnswer(provider, 405), headers: { Allow: "GET" } });
 
     const auth = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "");
@@ -509,7 +672,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     }
 
     let window: Window | undefined;
-    if (route.kind === "list") {
+    if (route?.kind === "list") {
       const parsed = dialect.paging(query);
       if ("status" in parsed) return withRate(parsed);
       window = parsed;
@@ -518,9 +681,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const self: SelfLink = { origin: `http://${host}`, path, query };
 
     const fault = takeFault(provider, path, window?.page ?? 1);
+    const answer = (f?: Fault): Answer =>
+      item ? itemAnswer(provider, item.route, item.parts) : normalAnswer(provider, route as Route, window, self, f);
     switch (fault?.kind) {
       case undefined:
-        return withRate(normalAnswer(provider, route, window, self, false));
+        return withRate(answer());
       case "429": {
         const retryAfter = fault.retryAfterSeconds ?? 1;
         return {
@@ -536,14 +701,28 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         return withRate(errorAnswer(provider, 401));
       case "timeout":
         if (!(await wait(fault.delayMs ?? 30_000, scope))) return undefined;
-        return withRate(normalAnswer(provider, route, window, self, false));
+        return withRate(answer());
       case "malformed": {
-        const text = JSON.stringify(normalAnswer(provider, route, window, self, false).body);
+        const text = JSON.stringify(answer().body);
         // Any proper prefix of a serialised object is invalid JSON.
         return withRate({ status: 200, body: null, raw: text.slice(0, Math.max(1, Math.floor(text.length / 2))) });
       }
       case "missing-id":
-        return withRate(normalAnswer(provider, route, window, self, true));
+      case "no-total":
+      case "bad-total":
+      case "bad-pages":
+      case "no-next":
+      case "cycle-cursor":
+      case "short-page":
+        return withRate(answer(fault));
+      case "huge-body":
+        return withRate({
+          status: 200,
+          body: null,
+          stream: { bytes: Math.max(0, fault.bytes ?? 256 * 1024 * 1024), contentLength: fault.contentLength ?? true },
+        });
+      case "echo-token":
+        return withRate(echoAnswer(provider, fault, auth[1].trim()));
     }
   }
 

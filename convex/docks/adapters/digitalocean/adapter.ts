@@ -92,13 +92,13 @@ export const digitalOceanAdapter = defineAdapter({
   provider: "digitalocean",
   verifyCredentials: (client) => new DigitalOceanAPI(client).getAccountId(),
   servers: {
-    list: (client) => client.pages("/v2/droplets", "droplets"),
-    lookup: (client, id) => client.getItem(`/v2/droplets/${encodeURIComponent(id)}`, "droplet"),
+    list: (client) => new DigitalOceanAPI(client).dropletPages(),
+    lookup: (client, id) => new DigitalOceanAPI(client).getDroplet(id),
     parse: parseDigitalOceanDroplet,
   },
   blockVolumes: {
-    list: (client) => client.pages("/v2/volumes", "volumes"),
-    lookup: (client, id) => client.getItem(`/v2/volumes/${encodeURIComponent(id)}`, "volume"),
+    list: (client) => new DigitalOceanAPI(client).volumePages(),
+    lookup: (client, id) => new DigitalOceanAPI(client).getVolume(id),
     parse: parseDigitalOceanVolume,
     enrich: attachDropletNames,
   },

@@ -56,20 +56,16 @@ export const linodeAdapter = defineAdapter({
   provider: "linode",
   verifyCredentials: (client) => new LinodeAPI(client).getProfileUid(),
   servers: {
-    list: (client) => client.pages("/v4/linode/instances", "data"),
-    lookup: (client, id) => client.getItem(`/v4/linode/instances/${encodeURIComponent(id)}`, ""),
+    list: (client) => new LinodeAPI(client).linodePages(),
+    lookup: (client, id) => new LinodeAPI(client).getLinode(id),
     parse: parseLinodeInstance,
   },
   buckets: {
-    list: (client) => client.pages("/v4/object-storage/buckets", "data"),
+    list: (client) => new LinodeAPI(client).bucketPages(),
     lookup: (client, key) => {
-      // The row key is region/label (linodeBucketKey); a label holds no "/".
+      // The row key is region/label (linodeBucketKey); a bucket label holds no "/".
       const slash = key.indexOf("/");
-      const [region, label] = [key.slice(0, slash), key.slice(slash + 1)];
-      return client.getItem(
-        `/v4/object-storage/buckets/${encodeURIComponent(region)}/${encodeURIComponent(label)}`,
-        "",
-      );
+      return new LinodeAPI(client).getBucket(key.slice(0, slash), key.slice(slash + 1));
     },
     parse: parseLinodeBucket,
   },

@@ -52,16 +52,20 @@ export const vultrAdapter = defineAdapter({
     // Secrets are dropped as soon as a page arrives, so they never travel on
     // as mutation arguments.
     list: async function* (client) {
-      for await (const page of client.pages<object>("/v2/instances", "instances")) {
+      for await (const page of new VultrAPI(client).instancePages()) {
         yield page.map((i) => (typeof i === "object" && i !== null ? withoutSecrets(i, VULTR_INSTANCE_SECRETS) : i));
       }
     },
-    lookup: (client, id) => client.getItem(`/v2/instances/${encodeURIComponent(id)}`, "instance"),
+    // Only whether it exists is used; the secrets go at once all the same.
+    lookup: async (client, id) => {
+      const item = await new VultrAPI(client).getInstance(id);
+      return item === null ? null : withoutSecrets(item, VULTR_INSTANCE_SECRETS);
+    },
     parse: parseVultrInstance,
   },
   blockVolumes: {
-    list: (client) => client.pages("/v2/blocks", "blocks"),
-    lookup: (client, id) => client.getItem(`/v2/blocks/${encodeURIComponent(id)}`, "block"),
+    list: (client) => new VultrAPI(client).blockPages(),
+    lookup: (client, id) => new VultrAPI(client).getBlock(id),
     parse: parseVultrBlock,
   },
 });

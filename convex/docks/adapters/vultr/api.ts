@@ -1,4 +1,4 @@
-// Vultr API v2 endpoints this module lists; paging, retries and errors are the
+// Vultr API v2 endpoints this module reads; paging, retries and errors are the
 // shared client's (cursor paging, per_page 500).
 import { ProviderError, type ProviderClient } from "../../http";
 import type { VultrBlock, VultrInstance } from "./types";
@@ -12,6 +12,26 @@ export class VultrAPI {
 
   async listBlocks(): Promise<VultrBlock[]> {
     return await this.client.listAll<VultrBlock>("/v2/blocks", "blocks");
+  }
+
+  /** The instances a page at a time; returns normally only when the listing was complete. */
+  instancePages(): AsyncGenerator<VultrInstance[], void, undefined> {
+    return this.client.pages<VultrInstance>("/v2/instances", "instances");
+  }
+
+  /** The block volumes a page at a time; returns normally only when the listing was complete. */
+  blockPages(): AsyncGenerator<VultrBlock[], void, undefined> {
+    return this.client.pages<VultrBlock>("/v2/blocks", "blocks");
+  }
+
+  /** One instance; null when it no longer exists. */
+  async getInstance(id: string): Promise<VultrInstance | null> {
+    return await this.client.getItem<VultrInstance>(`/v2/instances/${encodeURIComponent(id)}`, "instance");
+  }
+
+  /** One block volume; null when it no longer exists. */
+  async getBlock(id: string): Promise<VultrBlock | null> {
+    return await this.client.getItem<VultrBlock>(`/v2/blocks/${encodeURIComponent(id)}`, "block");
   }
 
   /**
