@@ -1,11 +1,11 @@
 // One dock sync, start to finish, as the sync action runs it: decrypt the key,
 // list every supported type from the provider, write the listing in chunks,
 // delete what a complete listing no longer has, record the outcome.
-import { env } from "../_generated/server";
 import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import type { ActionCtx } from "../_generated/server";
 import { decryptApiKey, dockKeyBinding } from "../lib/encryption";
+import { numberFromEnv } from "../lib/settings";
 import { SYNCED_TYPES, type SyncedType, type SyncStats, type TypeSyncStats } from "../validators";
 import type { DockAdapter, RawItem } from "./_types";
 import { storable } from "./parse";
@@ -27,11 +27,6 @@ export const DELETE_BATCH = 500;
 const SCAN_PAGE = 1000;
 
 type Keyed = { key: string; raw: RawItem; bytes: number };
-
-function numberFromEnv(name: string, fallback: number): number {
-  const value = Number(env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
 
 /** Retry and timeout settings; operators may tune them per deployment. */
 export function retryPolicyFromEnv(): RetryPolicy {
