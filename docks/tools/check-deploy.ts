@@ -17,9 +17,6 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 export type DeployCheck = { ok: boolean; lines: string[] };
 export type DeployCheckOptions = { typecheck?: boolean; bundle?: boolean };
 
-// The platform variables every push adds to the declared ones.
-const PLATFORM_ENV = ["CONVEX_CLOUD_URL", "CONVEX_SITE_URL"];
-
 /** A throwaway copy of the project (without .git, node_modules or local .env files) sharing its node_modules. */
 export function copyProject(projectDir: string): string {
   const copy = mkdtempSync(join(tmpdir(), "deploy-check-"));
@@ -41,8 +38,8 @@ function run(cwd: string, args: string[], env: NodeJS.ProcessEnv = process.env) 
   return { status: r.status, output: output.trim() };
 }
 
-/** Writes convex/_generated/server.* as the push's codegen does; returns the declared names. */
-async function pushCodegen(dir: string): Promise<string[]> {
+/** Writes convex/_generated/server.* as the push's codegen does; returns the names `env` gets. */
+async function pushCodegen(dir: string): Promise<{ declared: string[]; platform: string[] }> {
   const convexPkg = realpathSync(join(dir, "node_modules", "convex"));
   const template = await import(pathToFileURL(join(convexPkg, "dist/esm/cli/codegen_templates/server.js")).href);
   const configPath = join(dir, "convex", "convex.config.ts");
@@ -62,7 +59,8 @@ async function pushCodegen(dir: string): Promise<string[]> {
     writeFileSync(join(generated, "server.d.ts"), out.DTS);
     writeFileSync(join(generated, "server.js"), out.JS);
   }
-  return envVars.map(([name]) => name);
+  const names = (vars: [string, unknown][]) => vars.map(([name]) => name);
+  return { declared: names(envVars), platform: names(template.withPlatformEnvVars([])) };
 }
 
 type BundledModule = { path: string; environment: string; sourceMap?: string };
@@ -130,8 +128,8 @@ export async function checkDeploy(projectDir: string, options: DeployCheckOption
   let ok = true;
   try {
     if (options.typecheck ?? true) {
-      const declared = await pushCodegen(dir);
-      lines.push(`env declared in convex/convex.config.ts: ${declared.join(", ") || "(none)"} (+ ${PLATFORM_ENV.join(", ")})`);
+      const { declared, platform } = await pushCodegen(dir);
+      lines.push(`env declared in convex/convex.config.ts: ${declared.join(", ") || "(none)"} (+ ${platform.join(", ")})`);
       const tsc = run(dir, [join("node_modules", "typescript", "bin", "tsc"), "--project", "convex", "--noEmit", "--pretty", "false"]);
       if (tsc.status === 0) lines.push("typecheck with the env a push generates (tsc --project convex): ok");
       else {
