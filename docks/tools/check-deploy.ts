@@ -134,9 +134,9 @@ export async function checkDeploy(projectDir: string, options: DeployCheckOption
       if (tsc.status === 0) lines.push("typecheck with the env a push generates (tsc --project convex): ok");
       else {
         ok = false;
-        const errors = tsc.output.split("\n").filter((l) => l.includes("error TS"));
-        lines.push(`typecheck with the env a push generates (tsc --project convex): ${errors.length} error(s); a real push stops here:`);
-        lines.push(...(errors.length > 0 ? errors : [tsc.output]).map((l) => `  ${l}`));
+        const count = tsc.output.split("\n").filter((l) => l.includes("error TS")).length;
+        lines.push(`typecheck with the env a push generates (tsc --project convex): ${count} error(s); a real push stops here:`);
+        lines.push(...tsc.output.split("\n").map((l) => `  ${l}`));
       }
     }
     if (options.bundle ?? true) {
