@@ -42,6 +42,7 @@ import type * as lib_auth from "../lib/auth.js";
 import type * as lib_encryption from "../lib/encryption.js";
 import type * as lib_errors from "../lib/errors.js";
 import type * as lib_names from "../lib/names.js";
+import type * as lib_settings from "../lib/settings.js";
 import type * as organizations from "../organizations.js";
 import type * as resources_queries from "../resources/queries.js";
 import type * as users from "../users.js";
@@ -85,6 +86,7 @@ declare const fullApi: ApiFromModules<{
   "lib/encryption": typeof lib_encryption;
   "lib/errors": typeof lib_errors;
   "lib/names": typeof lib_names;
+  "lib/settings": typeof lib_settings;
   organizations: typeof organizations;
   "resources/queries": typeof resources_queries;
   users: typeof users;

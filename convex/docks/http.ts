@@ -2,7 +2,7 @@
 // per-request timeout, bounded retries with backoff, each provider's paging
 // rules and error envelope. Provider API classes only name endpoints.
 // Runs inside actions only (mutations cannot fetch).
-import { env } from "../_generated/server";
+import { PROVIDER_API_URL_ENV, providerApiUrl } from "../lib/settings";
 import type { Provider } from "../validators";
 
 export const PROVIDER_NAMES: Record<Provider, string> = {
@@ -17,15 +17,11 @@ const DEFAULT_BASE_URLS: Record<Provider, string> = {
   linode: "https://api.linode.com",
 };
 
-export const BASE_URL_ENV: Record<Provider, string> = {
-  vultr: "VULTR_API_URL",
-  digitalocean: "DIGITALOCEAN_API_URL",
-  linode: "LINODE_API_URL",
-};
+export const BASE_URL_ENV: Record<Provider, string> = PROVIDER_API_URL_ENV;
 
 /** The provider's base URL: the env override (an emulator, a proxy) or the real API. */
 export function baseUrlFor(provider: Provider): string {
-  const override = env[BASE_URL_ENV[provider]];
+  const override = providerApiUrl(provider);
   return (override && override.trim() !== "" ? override.trim() : DEFAULT_BASE_URLS[provider]).replace(
     /\/+$/,
     "",

@@ -1,13 +1,13 @@
 // One dock sync, start to finish, as the sync action runs it: decrypt the key,
 // stream each supported type from the provider a page at a time, write it in
 // bounded chunks as it arrives, settle what a complete listing no longer has,
-// and record the outcome. The action holds a page, a chunk and the set of keys
-// seen, never the whole listing: Convex gives an action 64 MiB.
-import { env } from "../_generated/server";
+// and record the outcome. The action holds a page, a chunk and the map of the
+// dock's row ids by key, never the whole listing: Convex gives an action 64 MiB.
 import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import type { ActionCtx } from "../_generated/server";
 import { decryptApiKey, dockKeyBinding } from "../lib/encryption";
+import { numberFromEnv } from "../lib/settings";
 import {
   SYNCED_TYPES,
   type SyncedType,
@@ -40,11 +40,6 @@ export const SCAN_PAGE = 1000;
 // Unlisted rows confirmed with the provider's single-item GET per type and
 // sync; each costs one request. Rows past it wait for the two-listing rule.
 export const CONFIRM_LIMIT = 100;
-
-function numberFromEnv(name: string, fallback: number): number {
-  const value = Number(env[name]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
 
 /** Retry and timeout settings; operators may tune them per deployment. */
 export function retryPolicyFromEnv(): RetryPolicy {

@@ -1,7 +1,7 @@
 // Encrypts provider API tokens at rest: AES-256-GCM through WebCrypto, with the
 // key from ENCRYPTION_MASTER_KEY. Only actions decrypt; nothing here logs.
-import { env } from "../_generated/server";
 import { fail } from "./errors";
+import { encryptionMasterKey } from "./settings";
 
 // Stored layout: [version byte][12-byte IV][ciphertext + 16-byte GCM tag].
 // The version byte leaves room to rotate the master key later. `boundTo`
@@ -12,7 +12,7 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 async function masterKey(): Promise<CryptoKey> {
-  const hex = env.ENCRYPTION_MASTER_KEY;
+  const hex = encryptionMasterKey();
   if (hex === undefined || hex === "") {
     fail(
       "CONFIGURATION",
