@@ -1,5 +1,7 @@
-import { describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import type { Emulator } from "../../docks/emulator/server";
 import { documentLimitProblems } from "../lib/documentLimits";
+import { newTest, rowsOf, seedDock, seedMember, seedOrg, startTestEmulator, syncNow } from "../test.setup";
 import {
   ItemError,
   optionalString,
@@ -11,7 +13,7 @@ import {
   storable,
   storableWithReport,
 } from "./parse";
-import { LONE_HIGH, LONE_LOW, nestedObject, storablePoisons, withProtoKey } from "./poison.fixtures";
+import { LONE_HIGH, LONE_LOW, nestedObject, storablePoisons, unusableIds, withProtoKey } from "./poison.fixtures";
 
 /** The item as a sync stores it: two levels down in a row. */
 function storedRowProblems(item: unknown) {
@@ -178,5 +180,54 @@ describe("parseWith", () => {
       { ok: false, reason: "item could not be read (TypeError)" },
       { ok: true, fields: { n: 2 } },
     ]);
+  });
+});
+
+// The whole path: the emulator answers with hostile items among good ones,
+// a real sync stores them (the test world checks every written row against
+// Convex's limits) or skips them, and the good items land as before.
+describe.each([
+  { provider: "vultr" as const, table: "blockVolumes" as const, list: "volumes" as const, idField: "id", textField: "label", dataKey: "block" },
+  { provider: "digitalocean" as const, table: "blockVolumes" as const, list: "volumes" as const, idField: "id", textField: "name", dataKey: "volume" },
+  { provider: "linode" as const, table: "buckets" as const, list: "buckets" as const, idField: "label", textField: "hostname", dataKey: "bucket" },
+])("a $provider sync with hostile items", ({ provider, table, list, idField, textField, dataKey }) => {
+  let emulator: Emulator;
+  beforeAll(async () => {
+    emulator = await startTestEmulator();
+  });
+  afterAll(async () => {
+    await emulator.close();
+  });
+
+  test("stores each within Convex's limits or skips it with a reason; the good items are unaffected", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as } = await seedMember(t, orgId, "member");
+    const account = emulator.accounts[provider];
+    const dockId = await seedDock(t, orgId, provider, account.token);
+    expect((await syncNow(t, as, dockId)).lastSyncStatus).toBe("success");
+    const goodRows = await rowsOf(t, table, dockId);
+
+    const base = account[list][0];
+    // The emulator's own JSON.stringify overflows at 10,000 levels, so the
+    // deep items travel 1,000 deep here; still far past the stored depth.
+    const poisons = storablePoisons(base, textField).map(([label, item]) =>
+      label.includes("10,000-deep") || label.includes("10,000 levels") ? { ...base, deep: nestedObject(1000) } : item,
+    );
+    const stored = poisons.map((item, i) => ({ ...item, [idField]: `zz-poison-${i}` }));
+    const withNulls = { ...base, [idField]: "zz-nulls", linode_id: null, next_backup_window: null, extra: { ipv6: null, list: [null] } };
+    const skipped = unusableIds(base, idField).map(([, item]) => item);
+    emulator.setAccount(provider, { ...account, [list]: [...account[list], ...stored, withNulls, ...skipped] });
+    const dock = await syncNow(t, as, dockId);
+    emulator.setAccount(provider, account);
+
+    expect(dock.lastSyncError).toMatch(/2 malformed item\(s\) skipped/);
+    const rows = await rowsOf(t, table, dockId);
+    expect(rows.length).toBe(goodRows.length + stored.length + 1);
+    for (const row of rows) expect(documentLimitProblems(row, { isDocument: true })).toEqual([]);
+    const byKey = new Map(rows.map((r) => [r.providerResourceId, r]));
+    for (const good of goodRows) expect(byKey.get(good.providerResourceId)?.fullApiData).toEqual(good.fullApiData);
+    const nulls = rows.find((r) => r.providerResourceId.endsWith("zz-nulls"))!;
+    expect(nulls.fullApiData[dataKey]).toMatchObject({ linode_id: null, next_backup_window: null, extra: { ipv6: null, list: [null] } });
   });
 });
