@@ -13,7 +13,7 @@ import {
   storable,
   storableWithReport,
 } from "./parse";
-import { LONE_HIGH, LONE_LOW, nestedObject, storablePoisons, unusableIds, withProtoKey } from "./poison.fixtures";
+import { LONE_HIGH, LONE_LOW, nestedObject, storablePoisons, unusableIds, withProtoKey } from "./poison.test.setup";
 
 /** The item as a sync stores it: two levels down in a row. */
 function storedRowProblems(item: unknown) {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { nestedObject } from "../docks/poison.fixtures";
+import { nestedObject } from "../docks/poison.test.setup";
 import { documentLimitProblems, hasLoneSurrogate, utf8Length, wellFormed } from "./documentLimits";
 
 const doc = (value: object) => documentLimitProblems(value, { isDocument: true });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import dropletsSample from "../../../../docks/digitalocean/getDroplets.json";
 import volumesSample from "../../../../docks/digitalocean/getVolumes.json";
-import { expectStoredBetweenSiblings, LONE_HIGH, storablePoisons, unusableIds } from "../../poison.fixtures";
+import { expectStoredBetweenSiblings, LONE_HIGH, storablePoisons, unusableIds } from "../../poison.test.setup";
 import { parseDigitalOceanDroplet, parseDigitalOceanVolume } from "./adapter";
 
 describe("DigitalOcean mapping", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import bucketsSample from "../../../../docks/linode/getBuckets.json";
 import linodesSample from "../../../../docks/linode/getLinodes.json";
-import { expectStoredBetweenSiblings, LONE_HIGH, storablePoisons, unusableIds } from "../../poison.fixtures";
+import { expectStoredBetweenSiblings, LONE_HIGH, storablePoisons, unusableIds } from "../../poison.test.setup";
 import { parseLinodeBucket, parseLinodeInstance } from "./adapter";
 
 describe("Linode mapping", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import blocksSample from "../../../../docks/vultr/getBlocks.json";
 import instancesSample from "../../../../docks/vultr/getInstances.json";
-import { expectStoredBetweenSiblings, LONE_HIGH, storablePoisons, unusableIds } from "../../poison.fixtures";
+import { expectStoredBetweenSiblings, LONE_HIGH, storablePoisons, unusableIds } from "../../poison.test.setup";
 import { parseVultrBlock, parseVultrInstance } from "./adapter";
 
 describe("Vultr mapping", () => {
