@@ -349,10 +349,9 @@ function build(nodes: StoredNode[], dropped: Uint8Array): unknown {
     if (i === 0) continue;
     const parent = out[node.parent];
     if (Array.isArray(parent)) parent.push(value);
-    else {
-      // Defined, never assigned: no field name can reach a prototype setter.
-      Object.defineProperty(parent, node.key!, { value, enumerable: true, writable: true, configurable: true });
-    }
+    // Plain assignment is safe: __proto__, the one field name that reaches a
+    // setter on Object.prototype, never gets this far.
+    else (parent as Item)[node.key!] = value;
   }
   return nodes.length === 0 ? null : out[0];
 }

@@ -22,16 +22,19 @@ export type DocumentLimitProblem = { path: string; problem: string };
 // not preceded by a high one (code units, hence no `u` flag).
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+// Most text holds no surrogate at all; this cheap test spares it the full one.
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;
+
 /** Whether a string holds a lone surrogate (not valid Unicode, refused by Convex). */
 export function hasLoneSurrogate(text: string): boolean {
+  if (!ANY_SURROGATE.test(text)) return false;
   LONE_SURROGATE.lastIndex = 0;
   return LONE_SURROGATE.test(text);
 }
 
 /** The string with each lone surrogate replaced by U+FFFD. */
 export function wellFormed(text: string): string {
-  LONE_SURROGATE.lastIndex = 0;
-  return LONE_SURROGATE.test(text) ? text.replace(LONE_SURROGATE, "\uFFFD") : text;
+  return hasLoneSurrogate(text) ? text.replace(LONE_SURROGATE, "\uFFFD") : text;
 }
 
 /** Bytes of the string as UTF-8 (lone surrogates count as the 3 bytes of U+FFFD). */
