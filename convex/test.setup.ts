@@ -3,9 +3,12 @@
 // (Two dots in the name keep Convex from deploying this file.)
 /// <reference types="vite/client" />
 import { convexTest } from "convex-test";
+import { jsonToConvex, type JSONValue } from "convex/values";
+import { afterEach } from "vitest";
 import { startEmulator, type Emulator } from "../docks/emulator/server";
 import { api } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
+import { documentLimitProblems } from "./lib/documentLimits";
 import { dockKeyBinding, encryptApiKey } from "./lib/encryption";
 import schema from "./schema";
 import type { Provider, Role } from "./validators";
@@ -16,10 +19,112 @@ export const TEST_MASTER_KEY = "a1".repeat(32);
 
 export type TestConvex = ReturnType<typeof newTest>;
 
-/** A fresh in-memory backend; `limits` enforces Convex's transaction limits. */
+/**
+ * A fresh in-memory backend; `limits` enforces Convex's transaction limits.
+ * Every document it writes is held to Convex's value limits (see below).
+ */
 export function newTest(options: { limits?: boolean } = {}) {
   process.env.ENCRYPTION_MASTER_KEY ??= TEST_MASTER_KEY;
-  return convexTest({ schema, modules, transactionLimits: options.limits ?? false });
+  const t = convexTest({ schema, modules, transactionLimits: options.limits ?? false });
+  enforceDocumentLimits();
+  return t;
+}
+
+// ---------------------------------------------------------------------------
+// Convex's document limits in the test world. convex-test stores documents a
+// real deployment refuses (over 1 MiB, nested past 16, lone surrogates...), so
+// every insert, replace and patch is checked on its way in, at the syscall the
+// Convex runtime makes for it. A write that breaks a limit throws, as the
+// real database would, and is also recorded: if the code under test swallows
+// the error, the test still fails in afterEach.
+
+type AsyncSyscall = (op: string, jsonArgs: string) => Promise<string>;
+type JsonDocument = Record<string, JSONValue>;
+
+const checkedGlobals = new WeakSet<object>();
+const checkedSyscalls = new WeakMap<AsyncSyscall, AsyncSyscall>();
+const limitViolations: string[] = [];
+
+/** The limit violations recorded since the last call; a test that expects one takes it. */
+export function takeDocumentLimitViolations(): string[] {
+  return limitViolations.splice(0);
+}
+
+afterEach(() => {
+  const found = takeDocumentLimitViolations();
+  if (found.length > 0) {
+    throw new Error(`this test wrote documents a Convex deployment refuses:\n${found.join("\n")}`);
+  }
+});
+
+function enforceDocumentLimits() {
+  const convex = (globalThis as { Convex?: object }).Convex;
+  const descriptor = convex && Object.getOwnPropertyDescriptor(convex, "asyncSyscall");
+  if (convex === undefined || descriptor?.get === undefined || !descriptor.configurable) {
+    throw new Error("convex-test no longer installs Convex.asyncSyscall as a getter; the document limit checks need a new hook");
+  }
+  if (checkedGlobals.has(convex)) return;
+  const current = descriptor.get;
+  // convex-test's getter answers the syscall of whichever test instance is
+  // running; each gets its own checking wrapper (and its own document cache).
+  Object.defineProperty(convex, "asyncSyscall", {
+    configurable: true,
+    enumerable: descriptor.enumerable,
+    get() {
+      return checkedSyscall(current.call(this) as AsyncSyscall);
+    },
+  });
+  checkedGlobals.add(convex);
+}
+
+function checkedSyscall(inner: AsyncSyscall): AsyncSyscall {
+  const existing = checkedSyscalls.get(inner);
+  if (existing !== undefined) return existing;
+  // What this instance has written, by id, so a patch can be checked as the
+  // whole document it makes.
+  const written = new Map<string, JsonDocument>();
+  const wrapped: AsyncSyscall = async (op, jsonArgs) => {
+    if (op !== "1.0/insert" && op !== "1.0/replace" && op !== "1.0/shallowMerge" && op !== "1.0/remove") {
+      return await inner(op, jsonArgs);
+    }
+    const args = JSON.parse(jsonArgs) as { table?: string; id?: string; value?: JsonDocument };
+    const table = args.table ?? "a table";
+    if (op === "1.0/remove") {
+      written.delete(args.id!);
+      return await inner(op, jsonArgs);
+    }
+    if (op === "1.0/shallowMerge") {
+      // A document this instance never wrote is checked by the patch alone:
+      // any problem the patch has, the patched document has too.
+      const before = written.get(args.id!);
+      const after: JsonDocument = { ...before };
+      for (const [field, value] of Object.entries(args.value!)) {
+        const unset = typeof value === "object" && value !== null && "$undefined" in value;
+        if (unset) delete after[field];
+        else after[field] = value;
+      }
+      checkDocument(table, after);
+      const result = await inner(op, jsonArgs);
+      if (before !== undefined) written.set(args.id!, after);
+      return result;
+    }
+    checkDocument(table, args.value!);
+    const result = await inner(op, jsonArgs);
+    const id = op === "1.0/insert" ? (JSON.parse(result) as { _id: string })._id : args.id!;
+    written.set(id, args.value!);
+    return result;
+  };
+  checkedSyscalls.set(inner, wrapped);
+  return wrapped;
+}
+
+function checkDocument(table: string, document: JsonDocument) {
+  const problems = documentLimitProblems(jsonToConvex(document), { isDocument: true });
+  if (problems.length === 0) return;
+  const listed = problems.slice(0, 5).map((p) => `${p.path}: ${p.problem}`).join("; ");
+  const message = `a ${table} document breaks Convex's limits: ${listed}`;
+  limitViolations.push(message);
+  throw new Error(message);
 }
 
 /** A fresh emulator with its default accounts, the adapters pointed at it. */

@@ -27,7 +27,7 @@ export type SyncedFields<T extends SyncedType> = Omit<
 
 /** One provider item turned into row fields, or the reason it cannot be. */
 export type Parsed<T extends SyncedType> =
-  | { ok: true; fields: SyncedFields<T> }
+  | { ok: true; fields: SyncedFields<T>; /** What storing the item had to change, if anything. */ trimmed?: string[] }
   | { ok: false; reason: string };
 
 export type SyncMethod = (

@@ -6,10 +6,10 @@ import {
   type Item,
   optionalString,
   parseWith,
-  storable,
+  requiredId,
   requiredNumber,
   requiredNumericId,
-  requiredString,
+  rowText,
 } from "../../parse";
 import type { Enrich } from "../../sync";
 import { DigitalOceanAPI } from "./api";
@@ -28,10 +28,10 @@ function publicIpv4(item: Item): string | undefined {
   const networks = item.networks as { v4?: { ip_address?: unknown; type?: unknown }[] } | undefined;
   const v4 = Array.isArray(networks?.v4) ? networks.v4 : [];
   const ip = v4.find((n) => n?.type === "public")?.ip_address;
-  return typeof ip === "string" ? ip : undefined;
+  return typeof ip === "string" ? rowText(ip) : undefined;
 }
 
-export const parseDigitalOceanDroplet = parseWith((item) => {
+export const parseDigitalOceanDroplet = parseWith((item, store) => {
   const id = requiredNumericId(item, "id");
   return {
     providerResourceId: id,
@@ -39,12 +39,12 @@ export const parseDigitalOceanDroplet = parseWith((item) => {
     status: optionalString(item, "status") ?? "unknown",
     region: regionSlug(item),
     publicIpv4: publicIpv4(item),
-    fullApiData: { droplet: storable(item) },
+    fullApiData: { droplet: store(item) },
   };
 });
 
-export const parseDigitalOceanVolume = parseWith((item) => {
-  const id = requiredString(item, "id");
+export const parseDigitalOceanVolume = parseWith((item, store) => {
+  const id = requiredId(item, "id");
   const dropletIds = item.droplet_ids ?? [];
   if (!Array.isArray(dropletIds) || !dropletIds.every((d) => Number.isSafeInteger(d))) {
     throw new ItemError("droplet_ids is not a list of integers");
@@ -62,7 +62,7 @@ export const parseDigitalOceanVolume = parseWith((item) => {
     mountId: undefined,
     blockType: undefined,
     filesystemType: optionalString(item, "filesystem_type"),
-    fullApiData: { volume: storable(item) },
+    fullApiData: { volume: store(item) },
   };
 });
 

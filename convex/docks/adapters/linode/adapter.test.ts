@@ -1,6 +1,8 @@
 import { describe, expect, test } from "vitest";
 import bucketsSample from "../../../../docks/linode/getBuckets.json";
-import { parseLinodeBucket } from "./adapter";
+import linodesSample from "../../../../docks/linode/getLinodes.json";
+import { expectStoredBetweenSiblings, LONE_HIGH, storablePoisons, unusableIds } from "../../poison.test.setup";
+import { parseLinodeBucket, parseLinodeInstance } from "./adapter";
 
 describe("Linode mapping", () => {
   test("a bucket maps to the specification's buckets fields, keyed by region and label", () => {
@@ -52,4 +54,40 @@ describe("Linode mapping", () => {
   ])("a bucket with %s is skipped", (_label, change) => {
     expect(parseLinodeBucket({ ...bucketsSample.data[0], ...change }).ok).toBe(false);
   });
+});
+
+describe.each([
+  { kind: "instance", parse: parseLinodeInstance, samples: linodesSample.data as Record<string, unknown>[], dataKey: "linode", idField: "id", idReason: /^id is a string/ },
+  { kind: "bucket", parse: parseLinodeBucket, samples: bucketsSample.data as Record<string, unknown>[], dataKey: "bucket", idField: "label", idReason: /^label is (not valid Unicode|2000 characters)/ },
+])("a hostile Linode $kind", ({ parse, samples, dataKey, idField, idReason }) => {
+  test.each(storablePoisons(samples[0], "label").filter(([label]) => idField !== "label" || !label.includes("lone surrogates")))(
+    "with %s becomes a row within Convex's limits; its siblings parse as alone",
+    (_label, poison) => expectStoredBetweenSiblings(parse, [samples[0], samples[1]], poison),
+  );
+
+  test.each(unusableIds(samples[0], idField))("with %s is skipped with the reason", (_label, poison) => {
+    const parsed = parse(poison);
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.reason).toMatch(idReason);
+  });
+
+  test("keeps the provider's nulls as null", () => {
+    const item = { ...samples[0], ipv6: null, linode_id: null, backups: { last_successful: null } };
+    const parsed = parse(item);
+    const stored = (parsed.ok && (parsed.fields.fullApiData as Record<string, unknown>)[dataKey]) as Record<string, unknown>;
+    expect(stored.ipv6).toBeNull();
+    expect(stored.linode_id).toBeNull();
+    expect(stored.backups).toEqual({ last_successful: null });
+    expect(parsed.ok && parsed.trimmed).toBeUndefined();
+  });
+});
+
+test("a bucket whose region and label together are too long for a key is skipped", () => {
+  const parsed = parseLinodeBucket({ ...bucketsSample.data[0], region: "r".repeat(600), label: "l".repeat(600) });
+  expect(!parsed.ok && parsed.reason).toMatch(/region\/label is 1201 characters long/);
+});
+
+test("a bucket label with a lone surrogate cannot key a row and is skipped", () => {
+  const parsed = parseLinodeBucket({ ...bucketsSample.data[0], label: `b${LONE_HIGH}` });
+  expect(!parsed.ok && parsed.reason).toBe("label is not valid Unicode");
 });

@@ -2,12 +2,14 @@
 // bucket becomes a `buckets` row.
 import { defineAdapter } from "../../defineAdapter";
 import {
+  asId,
+  optionalId,
   optionalString,
   parseWith,
-  storable,
+  requiredId,
   requiredNumber,
   requiredNumericId,
-  requiredString,
+  rowText,
 } from "../../parse";
 import { LinodeAPI } from "./api";
 
@@ -19,26 +21,27 @@ export function linodeBucketKey(region: string, label: string): string {
   return `${region}/${label}`;
 }
 
-export const parseLinodeInstance = parseWith((item) => {
+export const parseLinodeInstance = parseWith((item, store) => {
   const id = requiredNumericId(item, "id");
-  const ipv4 = Array.isArray(item.ipv4) && typeof item.ipv4[0] === "string" ? item.ipv4[0] : undefined;
+  const ipv4 = Array.isArray(item.ipv4) && typeof item.ipv4[0] === "string" ? rowText(item.ipv4[0]) : undefined;
   return {
     providerResourceId: id,
     name: optionalString(item, "label") ?? id,
     status: optionalString(item, "status") ?? "unknown",
     region: optionalString(item, "region"),
     publicIpv4: ipv4,
-    fullApiData: { linode: storable(item) },
+    fullApiData: { linode: store(item) },
   };
 });
 
-export const parseLinodeBucket = parseWith((item) => {
-  const label = requiredString(item, "label");
+export const parseLinodeBucket = parseWith((item, store) => {
+  // Label and region make up the key, so both are read as ids.
+  const label = requiredId(item, "label");
   // region replaces the deprecated cluster; an answer with only cluster still
   // names a place, so it is used as the region rather than dropping the bucket.
-  const region = optionalString(item, "region") ?? requiredString(item, "cluster");
+  const region = optionalId(item, "region") ?? requiredId(item, "cluster");
   return {
-    providerResourceId: linodeBucketKey(region, label),
+    providerResourceId: asId(linodeBucketKey(region, label), "region/label"),
     name: label,
     region,
     cluster: optionalString(item, "cluster"),
@@ -48,7 +51,7 @@ export const parseLinodeBucket = parseWith((item) => {
     objectCount: requiredNumber(item, "objects"),
     // Linode buckets carry no status; listed means it exists.
     status: "active",
-    fullApiData: { bucket: storable(item) },
+    fullApiData: { bucket: store(item) },
   };
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
 import blocksSample from "../../../../docks/vultr/getBlocks.json";
 import instancesSample from "../../../../docks/vultr/getInstances.json";
+import { expectStoredBetweenSiblings, LONE_HIGH, storablePoisons, unusableIds } from "../../poison.test.setup";
 import { parseVultrBlock, parseVultrInstance } from "./adapter";
 
 describe("Vultr mapping", () => {
@@ -56,5 +57,37 @@ describe("Vultr mapping", () => {
     expect(stored).not.toContain("hunter2!");
     expect(stored).not.toContain("default_password");
     expect(stored).not.toContain("token=x");
+  });
+});
+
+describe.each([
+  { kind: "instance", parse: parseVultrInstance, samples: instancesSample.instances as Record<string, unknown>[], dataKey: "instance" },
+  { kind: "block", parse: parseVultrBlock, samples: blocksSample.blocks as Record<string, unknown>[], dataKey: "block" },
+])("a hostile Vultr $kind", ({ parse, samples, dataKey }) => {
+  test.each(storablePoisons(samples[0], "label"))(
+    "with %s becomes a row within Convex's limits; its siblings parse as alone",
+    (_label, poison) => expectStoredBetweenSiblings(parse, [samples[0], samples[1]], poison),
+  );
+
+  test.each(unusableIds(samples[0], "id"))("with %s is skipped with the reason", (_label, poison) => {
+    const parsed = parse(poison);
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.reason).toMatch(/^id is/);
+  });
+
+  test("with a lone surrogate in its label is stored under a well-formed name, marked trimmed", () => {
+    const parsed = parse({ ...samples[0], label: `disk${LONE_HIGH}` });
+    expect(parsed.ok && parsed.fields.name).toBe("disk\uFFFD");
+    expect(parsed.ok && parsed.trimmed).toEqual(["lone surrogates replaced"]);
+  });
+
+  test("keeps the provider's nulls as null", () => {
+    const item = { ...samples[0], tag: null, firewall_group_id: null, snapshot_id: null, extra: { a: null, b: [null] } };
+    const parsed = parse(item);
+    const stored = (parsed.ok && (parsed.fields.fullApiData as Record<string, unknown>)[dataKey]) as Record<string, unknown>;
+    expect(stored.tag).toBeNull();
+    expect(stored.snapshot_id).toBeNull();
+    expect(stored.extra).toEqual({ a: null, b: [null] });
+    expect(parsed.ok && parsed.trimmed).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@ import { defineAdapter } from "../../defineAdapter";
 import {
   optionalString,
   parseWith,
-  storable,
+  requiredId,
   requiredNumber,
   requiredString,
   withoutSecrets,
@@ -15,20 +15,20 @@ import { VultrAPI } from "./api";
 // with an access token in it.
 export const VULTR_INSTANCE_SECRETS = ["default_password", "kvm"] as const;
 
-export const parseVultrInstance = parseWith((item) => {
-  const id = requiredString(item, "id");
+export const parseVultrInstance = parseWith((item, store) => {
+  const id = requiredId(item, "id");
   return {
     providerResourceId: id,
     name: optionalString(item, "label") ?? optionalString(item, "hostname") ?? id,
     status: optionalString(item, "status") ?? "unknown",
     region: optionalString(item, "region"),
     publicIpv4: optionalString(item, "main_ip"),
-    fullApiData: { instance: storable(withoutSecrets(item, VULTR_INSTANCE_SECRETS)) },
+    fullApiData: { instance: store(withoutSecrets(item, VULTR_INSTANCE_SECRETS)) },
   };
 });
 
-export const parseVultrBlock = parseWith((item) => {
-  const id = requiredString(item, "id");
+export const parseVultrBlock = parseWith((item, store) => {
+  const id = requiredId(item, "id");
   return {
     providerResourceId: id,
     name: optionalString(item, "label") ?? id,
@@ -41,7 +41,7 @@ export const parseVultrBlock = parseWith((item) => {
     mountId: optionalString(item, "mount_id"),
     blockType: optionalString(item, "block_type"),
     filesystemType: undefined,
-    fullApiData: { block: storable(item) },
+    fullApiData: { block: store(item) },
   };
 });
 
