@@ -222,6 +222,10 @@ describe.each([
     emulator.setAccount(provider, account);
 
     expect(dock.lastSyncError).toMatch(/2 malformed item\(s\) skipped/);
+    // What was trimmed is counted and named in the dock's stats.
+    const stats = dock.lastSyncStats?.[table];
+    expect(stats?.trimmed).toBeGreaterThan(0);
+    expect(stats?.trimmedKeys?.some((k) => k.includes("zz-poison"))).toBe(true);
     const rows = await rowsOf(t, table, dockId);
     expect(rows.length).toBe(goodRows.length + stored.length + 1);
     for (const row of rows) expect(documentLimitProblems(row, { isDocument: true })).toEqual([]);

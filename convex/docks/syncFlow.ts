@@ -40,6 +40,8 @@ export const SCAN_PAGE = 1000;
 // Unlisted rows confirmed with the provider's single-item GET per type and
 // sync; each costs one request. Rows past it wait for the two-listing rule.
 export const CONFIRM_LIMIT = 100;
+// Items named in the dock's stats (trimmed ones), the first few.
+const MAX_NAMED_ITEMS = 5;
 
 /** Retry and timeout settings; operators may tune them per deployment. */
 export function retryPolicyFromEnv(): RetryPolicy {
@@ -219,6 +221,10 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
           continue;
         }
         known.ids.set(key, LISTED);
+        if (parsed.trimmed !== undefined && parsed.trimmed.length > 0) {
+          stats.trimmed = (stats.trimmed ?? 0) + 1;
+          if (trimmedKeys.length < MAX_NAMED_ITEMS) trimmedKeys.push(truncate(key, 100));
+        }
         // Made storable before it crosses into the mutation: Convex refuses
         // some field names even in arguments, and one odd item must not fail
         // its chunk.
