@@ -20,6 +20,7 @@ import {
 } from "../test.setup";
 import type { Provider } from "../validators";
 import { DEFAULT_RETRY_POLICY, PROVIDER_NAMES } from "./http";
+import { sameValue } from "./sync";
 import { DEFAULT_SYNC_INTERVAL_MS, nextSyncDelayMs } from "./lease";
 
 // Where each provider's storage lands, the path it is listed from, the key its
@@ -182,6 +183,39 @@ async function syncWithFault(provider: Provider, fault: Omit<Fault, "provider" |
   return { t, as, dockId, before, dock };
 }
 
+/**
+ * A listing that failed after `pagesRead` items arrived: those items are
+ * written as the provider has them now, no row is deleted, the error is
+ * recorded, servers synced, not backed off.
+ */
+async function expectNoRowLost(
+  provider: Provider,
+  run: Awaited<ReturnType<typeof syncWithFault>>,
+  error: string,
+  itemsRead: number,
+) {
+  const { t, dockId, before, dock } = run;
+  const { table, dataKey } = STORAGE[provider];
+  const rows = await storageRows(t, provider, dockId);
+  const rowByKey = new Map(rows.map((r) => [r.providerResourceId, r]));
+  for (const row of before) expect(rowByKey.has(row.providerResourceId)).toBe(true);
+  const stats = dock.lastSyncStats?.[table];
+  expect(stats).toMatchObject({ fetched: itemsRead, deleted: 0, complete: false, error });
+  expect(stats!.inserted + stats!.updated + stats!.unchanged).toBe(itemsRead);
+  // What did arrive is stored as the provider has it now.
+  const listed = new Map(storageOf(provider).map((item) => [keyOf(provider, item), item]));
+  let fresh = 0;
+  for (const row of rows) {
+    const item = listed.get(row.providerResourceId);
+    if (item !== undefined && sameValue(row.fullApiData[dataKey], item)) fresh++;
+  }
+  expect(fresh).toBeGreaterThanOrEqual(itemsRead);
+  expect(dock.lastSyncStatus).toBe("partial");
+  expect(dock.lastSyncError).toBe(`${table}: ${error}`);
+  await expectServersSynced(t, provider, dock);
+  expect(dock.consecutiveFailures).toBe(0);
+}
+
 /** A failed storage listing: rows as they were, the error recorded, servers synced, not backed off. */
 async function expectStorageKept(
   provider: Provider,
@@ -270,7 +304,7 @@ describe.each(["vultr", "digitalocean", "linode"] as const)("a %s storage listin
       const run = await syncWithFault(provider, { kind: "malformed", page: 2, times: Infinity });
       expect(pagesOf(provider)).toBe(2);
       expect(run.before.length).toBe(pageMax + 5);
-      await expectStorageKept(provider, run, `${name} GET ${path} failed: HTTP 200: the answer is not valid JSON`);
+      await expectNoRowLost(provider, run, `${name} GET ${path} failed: HTTP 200: the answer is not valid JSON`, pageMax);
       expect(storageRequests(provider)).toBe(1 + DEFAULT_RETRY_POLICY.maxAttempts);
     });
   });
@@ -280,10 +314,12 @@ describe.each(["vultr", "digitalocean", "linode"] as const)("a %s storage listin
     const listed = storageOf(provider);
     const [idless, ...rest] = listed;
     const stats = dock.lastSyncStats?.[table];
-    expect(stats).toMatchObject({ fetched: listed.length, skipped: 1, inserted: 2, deleted: 0, complete: false });
+    // The two removed at the provider are confirmed gone with its single-item
+    // GET and deleted; the id-less item's row is not (its GET answers).
+    expect(stats).toMatchObject({ fetched: listed.length, skipped: 1, inserted: 2, deleted: 2, complete: true });
     expect(dock.lastSyncStatus).toBe("partial");
+    expect(stats?.errorCode).toBe("ITEMS_SKIPPED");
     expect(dock.lastSyncError).toMatch(new RegExp(`^${table}: 1 malformed item\\(s\\) skipped \\(${provider === "linode" ? "label" : "id"} is missing`));
-    expect(dock.lastSyncError).toMatch(/rows not in the listing were kept$/);
 
     const rows = await storageRows(t, provider, dock._id);
     const rowByKey = new Map(rows.map((r) => [r.providerResourceId, r]));
@@ -291,11 +327,14 @@ describe.each(["vultr", "digitalocean", "linode"] as const)("a %s storage listin
     for (const item of rest) {
       expect(rowByKey.get(keyOf(provider, item))?.fullApiData[STORAGE[provider].dataKey]).toEqual(item);
     }
-    // ...and no row was deleted: the two removed at the provider and the id-less one are still there.
+    // ...the id-less one kept its row, and only the two the provider no longer has are gone.
     const keys = new Set(rows.map((r) => r.providerResourceId));
-    for (const row of before) expect(keys.has(row.providerResourceId)).toBe(true);
     expect(keys.has(keyOf(provider, idless))).toBe(true);
-    expect(rows.length).toBe(before.length + 2);
+    const atProvider = new Set(listed.map((item) => keyOf(provider, item)));
+    const gone = before.filter((row) => !keys.has(row.providerResourceId));
+    expect(gone.length).toBe(2);
+    for (const row of gone) expect(atProvider.has(row.providerResourceId)).toBe(false);
+    expect(rows.length).toBe(before.length);
     await expectServersSynced(t, provider, dock);
   });
 

@@ -161,18 +161,21 @@ describe.each(["vultr", "digitalocean", "linode"] as const)("syncing a %s dock",
     expect(dock.lastSyncStats?.servers?.complete).toBe(true);
   });
 
-  test("a malformed item is skipped and counted, the rest land, and nothing is deleted", async () => {
+  test("a malformed item is skipped and counted, the rest land, and its row is kept", async () => {
     const { t, as, dockId } = await dockFor(provider);
     await syncNow(t, as, dockId);
     const before = await storageRows(t, provider, dockId);
     emulator.addFault({ provider, path: STORAGE[provider].path, kind: "missing-id", times: Infinity });
     const dock = await syncNow(t, as, dockId);
     const stats = dock.lastSyncStats?.[STORAGE[provider].table];
-    expect(stats).toMatchObject({ skipped: 1, deleted: 0, complete: false });
+    // Its row is not in the listing's keys, so the provider is asked for it
+    // by id: it still exists, so the row stays.
+    expect(stats).toMatchObject({ skipped: 1, deleted: 0, lookups: 1, errorCode: "ITEMS_SKIPPED" });
     expect(dock.lastSyncStatus).toBe("partial");
     expect(dock.lastSyncError).toMatch(/malformed/);
-    // The item that came without its id keeps its row.
     expect((await storageRows(t, provider, dockId)).length).toBe(before.length);
+    // Not marked missing either: an unreadable listing marks nothing.
+    expect((await storageRows(t, provider, dockId)).filter((r) => r.missingSince !== undefined)).toEqual([]);
   });
 });
 

@@ -21,6 +21,7 @@ import {
   DEFAULT_PAGE_CONCURRENCY,
   DEFAULT_RETRY_POLICY,
   IncompleteListingError,
+  ListingChangedError,
   ProviderClient,
   ProviderError,
   type RetryPolicy,
@@ -42,6 +43,8 @@ export const SCAN_PAGE = 1000;
 export const CONFIRM_LIMIT = 100;
 // Items named in the dock's stats (trimmed ones), the first few.
 const MAX_NAMED_ITEMS = 5;
+// Reads of a listing whose total moved while it was read, the first included.
+const LISTING_ROUNDS = 2;
 
 /** Retry and timeout settings; operators may tune them per deployment. */
 export function retryPolicyFromEnv(): RetryPolicy {
@@ -176,12 +179,16 @@ async function readKnownRows(run: TypeRun): Promise<KnownRows> {
   }
 }
 
+// "changed": the provider's list moved while it was read (a total changed),
+// so items may have been skipped; reading it again usually succeeds.
+type ListingOutcome = "complete" | "changed" | "failed";
+
 /**
- * Streams one type's listing into the tables. True when the listing was read
- * whole; false when it was not (then nothing may be deleted). Writes every
- * page it did read: fresh items are never held back.
+ * Streams one type's listing into the tables, and says whether it was read
+ * whole (only then may anything be deleted). Writes every page it did read:
+ * fresh items are never held back.
  */
-async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows): Promise<boolean> {
+async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows): Promise<ListingOutcome> {
   const { ctx, dockId, leaseId, adapter, type } = run;
   const parse = adapter.parse[type]!;
   const skipReasons: string[] = [];
@@ -243,13 +250,13 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
     if (isLeaseLost(e)) throw new LeaseLost();
     stats.error = `writing failed: ${errorMessage(e)}`;
     stats.errorCode = "WRITE_FAILED";
-    return false;
+    return "failed";
   }
   if (trimmedKeys.length > 0) stats.trimmedKeys = trimmedKeys;
   if (listingError !== undefined) {
     stats.error = errorMessage(listingError);
     stats.errorCode = errorCodeOf(listingError);
-    return false;
+    return listingError instanceof ListingChangedError ? "changed" : "failed";
   }
   const problems: string[] = [];
   if (stats.skipped > 0) {
@@ -260,7 +267,7 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
     stats.error = truncate(problems.join(", "));
     stats.errorCode = "ITEMS_SKIPPED";
   }
-  return true;
+  return "complete";
 }
 
 /**
@@ -319,27 +326,41 @@ async function settleUnlisted(run: TypeRun, stats: TypeSyncStats, known: KnownRo
 
 /** Syncs one resource type of the dock; never throws but for a lost lease. */
 async function syncType(run: TypeRun): Promise<TypeSyncStats> {
-  const stats = emptyStats();
-  let known: KnownRows;
-  try {
-    known = await readKnownRows(run);
-  } catch (e) {
-    stats.error = `reading the dock's rows failed: ${errorMessage(e)}`;
-    stats.errorCode = "WRITE_FAILED";
+  // What an earlier round of a listing that moved under the pager wrote.
+  const carried = { inserted: 0, updated: 0 };
+  for (let round = 1; ; round++) {
+    const stats = emptyStats();
+    let known: KnownRows;
+    try {
+      known = await readKnownRows(run);
+    } catch (e) {
+      stats.error = `reading the dock's rows failed: ${errorMessage(e)}`;
+      stats.errorCode = "WRITE_FAILED";
+      return stats;
+    }
+    const outcome = await writeListing(run, stats, known);
+    if (outcome === "changed" && round < LISTING_ROUNDS) {
+      carried.inserted += stats.inserted;
+      carried.updated += stats.updated;
+      continue;
+    }
+    // Rows the first round wrote read as unchanged in the second.
+    stats.unchanged = Math.max(0, stats.unchanged - carried.inserted - carried.updated);
+    stats.inserted += carried.inserted;
+    stats.updated += carried.updated;
+    if (outcome !== "complete") return stats;
+    try {
+      await settleUnlisted(run, stats, known);
+      stats.complete = true;
+    } catch (e) {
+      if (isLeaseLost(e)) throw new LeaseLost();
+      stats.error = truncate(
+        [stats.error, `removing deleted items failed: ${errorMessage(e)}`].filter(Boolean).join("; "),
+      );
+      stats.errorCode ??= errorCodeOf(e);
+    }
     return stats;
   }
-  if (!(await writeListing(run, stats, known))) return stats;
-  try {
-    await settleUnlisted(run, stats, known);
-    stats.complete = true;
-  } catch (e) {
-    if (isLeaseLost(e)) throw new LeaseLost();
-    stats.error = truncate(
-      [stats.error, `removing deleted items failed: ${errorMessage(e)}`].filter(Boolean).join("; "),
-    );
-    stats.errorCode ??= errorCodeOf(e);
-  }
-  return stats;
 }
 
 /** Runs one sync for a dock under the given lease. */
