@@ -25,7 +25,7 @@ const YOUNG_GENERATION_MIB = 4;
 // The re-run after an out-of-memory exit, only to learn how far over the limit the action went.
 const UNCAPPED_OLD_GENERATION_MIB = 1024;
 
-type Ctx = {
+export type Ctx = {
   runQuery(ref: unknown, args: unknown): Promise<unknown>;
   runMutation(ref: unknown, args: unknown): Promise<unknown>;
   runAction(ref: unknown, args: unknown): Promise<unknown>;
@@ -63,10 +63,10 @@ function revive(error: WireError): Error {
 }
 
 /** "docks/actions:syncDockResources" -> the module file under convex/ and the export. */
-function locate(fn: string): { modulePath: string; exportName: string } {
+function locate(fn: string, dir: string): { modulePath: string; exportName: string } {
   const [path, exportName = "default"] = fn.split(":");
-  const file = [".ts", ".js"].map((ext) => join(CONVEX_DIR, path + ext)).find((f) => existsSync(f));
-  if (file === undefined) throw new Error(`no module for ${fn} under ${CONVEX_DIR}`);
+  const file = [".ts", ".js"].map((ext) => join(dir, path + ext)).find((f) => existsSync(f));
+  if (file === undefined) throw new Error(`no module for ${fn} under ${dir}`);
   return { modulePath: pathToFileURL(file).href, exportName };
 }
 
@@ -88,8 +88,20 @@ async function forward(ctx: Ctx, m: Extract<WorkerOut, { type: "call" }>): Promi
   }
 }
 
+export type HostOptions = {
+  // Wraps each forwarded call (the benchmark's labelling of what the sync ran).
+  scope?: <T>(run: () => Promise<T>) => Promise<T>;
+  // Where function names resolve; convex/ unless a test says otherwise.
+  dir?: string;
+  capMib?: number;
+  uncappedMib?: number;
+};
+
 export class ActionWorkerHost {
   private runs: HeapRun[] = [];
+  private readonly scope: <T>(run: () => Promise<T>) => Promise<T>;
+  private readonly capMib: number;
+  private readonly uncappedMib: number;
   private readonly target: { modulePath: string; exportName: string };
   private readonly workerUrl = new URL("./actionWorker.ts", import.meta.url).href;
   // The worker cannot start from a .ts file on Node 20 (even with
@@ -97,20 +109,20 @@ export class ActionWorkerHost {
   // small script registers tsx in the worker and then imports it.
   private readonly tsxApi = import.meta.resolve("tsx/esm/api");
 
-  /**
-   * @param fn the action's function name, "docks/actions:syncDockResources"
-   * @param scope wraps each forwarded call (the benchmark's labelling of what the sync ran)
-   */
+  /** @param fn the action's function name, "docks/actions:syncDockResources" */
   constructor(
     private readonly fn: string,
-    private readonly scope: <T>(run: () => Promise<T>) => Promise<T> = (run) => run(),
+    options: HostOptions = {},
   ) {
-    this.target = locate(fn);
+    this.scope = options.scope ?? ((run) => run());
+    this.capMib = options.capMib ?? CONVEX_ACTION_HEAP_MIB;
+    this.uncappedMib = options.uncappedMib ?? UNCAPPED_OLD_GENERATION_MIB;
+    this.target = locate(fn, options.dir ?? CONVEX_DIR);
   }
 
   /** Runs the action for convex-test: use as the registered action's handler. */
   async run(ctx: Ctx, args: unknown): Promise<unknown> {
-    const capped = await this.attempt(ctx, args, CONVEX_ACTION_HEAP_MIB);
+    const capped = await this.attempt(ctx, args, this.capMib);
     const record: HeapRun = { fn: this.fn, capped: capped.attempt };
     this.runs.push(record);
     let outcome = capped;
@@ -119,10 +131,10 @@ export class ActionWorkerHost {
       // worker without the cap, so that the report can say by how much, and
       // the dock ends in a state the next phase can start from. The failure
       // is the benchmark's to report (HeapRun.capped.oom), not the action's.
-      outcome = await this.attempt(ctx, args, UNCAPPED_OLD_GENERATION_MIB);
+      outcome = await this.attempt(ctx, args, this.uncappedMib);
       record.uncapped = outcome.attempt;
     }
-    if (outcome.attempt.oom) throw new Error(`the action ran out of memory even with ${UNCAPPED_OLD_GENERATION_MIB} MiB`);
+    if (outcome.attempt.oom) throw new Error(`the action ran out of memory even with ${this.uncappedMib} MiB`);
     if (outcome.error !== undefined) throw revive(outcome.error);
     return outcome.result;
   }

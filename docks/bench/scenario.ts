@@ -244,7 +244,11 @@ function phaseHeap(runs: HeapRun[], fail: (message: string) => void): PhaseHeap 
   }
   const { capped, uncapped } = runs[runs.length - 1];
   const f = capped.figures;
-  const peakMib = mib(f?.peakUsedBytes ?? capped.lastSeenBytes)!;
+  // Out of memory means the heap reached the cap, whatever the sampler last saw
+  // (a synchronous stretch gives it no turn).
+  const peakMib = capped.oom
+    ? Math.max(mib(capped.lastSeenBytes)!, capped.capMib)
+    : mib(f?.peakUsedBytes ?? capped.lastSeenBytes)!;
   const baselineMib = mib(f?.baselineBytes ?? capped.baselineBytes);
   const heap: PhaseHeap = {
     capMib: capped.capMib,
@@ -268,7 +272,7 @@ function phaseHeap(runs: HeapRun[], fail: (message: string) => void): PhaseHeap 
     const again = heap.uncapped;
     fail(
       `sync action OUT OF MEMORY: the worker's V8 heap hit the ${capped.capMib} MiB cap ` +
-        `(last seen ${peakMib} MiB used, baseline ${baselineMib ?? "?"} MiB)` +
+        `(last sampled ${mib(capped.lastSeenBytes)} MiB used, baseline ${baselineMib ?? "?"} MiB)` +
         (again === undefined ? "" : `; re-run uncapped it peaked at ${again.peakMib} MiB used, ${again.liveMib ?? "?"} MiB live`),
     );
   } else if (peakMib > CONVEX_ACTION_HEAP_MIB) {
@@ -280,7 +284,7 @@ function phaseHeap(runs: HeapRun[], fail: (message: string) => void): PhaseHeap 
 function heapLine(h: PhaseHeap): string {
   if (h.oom) {
     return (
-      `heap OUT OF MEMORY at the ${h.capMib} MiB cap (baseline ${h.baselineMib ?? "?"} MiB, last seen ${h.peakMib} MiB)` +
+      `heap OUT OF MEMORY at the ${h.capMib} MiB cap (baseline ${h.baselineMib ?? "?"} MiB)` +
       (h.uncapped === undefined ? "" : `; uncapped re-run: peak ${h.uncapped.peakMib} MiB, live ${h.uncapped.liveMib ?? "-"} MiB`)
     );
   }
@@ -409,7 +413,7 @@ export async function runSyncScenario(
   try {
     // The worker copies process.env when each run starts: the key and the
     // emulator's URLs are set by now.
-    const host = options.heap ? new ActionWorkerHost(SYNC_ACTION, inSyncScope) : undefined;
+    const host = options.heap ? new ActionWorkerHost(SYNC_ACTION, { scope: inSyncScope }) : undefined;
     const modules = instrumentedModules(
       host === undefined
         ? undefined
