@@ -2,13 +2,17 @@
 // docks/bench/scenario.ts in a fresh child process (own convex-test backend,
 // own emulator, own memory peak), prints one `BENCH {json}` line per scenario
 // and a table, and exits 1 when any scenario failed, hit a Convex limit, or
-// did not sync every item. Flags: --quick (1,000 and 10,000 only),
-// --only=<name>[,<name>] (scenario names or prefixes), --rate-limit (adds
-// DigitalOcean 50,000 against the real 250 requests/minute), --list.
+// did not sync every item, or when the sync action's heap (measured in a
+// worker capped at Convex's 64 MiB, docks/bench/actionHeap.ts) ran out of
+// memory. Flags: --quick (1,000 and 10,000 only), --only=<name>[,<name>]
+// (scenario names or prefixes), --rate-limit (adds DigitalOcean 50,000 against
+// the real 250 requests/minute), --no-heap (run the action in-process, as
+// before the heap measurement), --list.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_PAGE_CONCURRENCY } from "../convex/docks/http";
+import { CONVEX_ACTION_HEAP_MIB, HEAP_TARGET_MIB } from "./bench/actionHeap";
 import {
   LIMITS,
   RATE_LIMIT_SCENARIO,
@@ -66,7 +70,9 @@ async function runChild(name: string): Promise<number> {
   const spec = allScenarios().find((s) => s.name === name);
   if (spec === undefined) throw new Error(`unknown scenario ${name}`);
   const log = (line: string) => console.log(`[${name}] ${line}`);
-  const result: Result = spec.kind === "paging" ? await runPagingScenario(spec, log) : await runSyncScenario(spec, log);
+  const heap = flag("no-heap") !== true;
+  const result: Result =
+    spec.kind === "paging" ? await runPagingScenario(spec, log) : await runSyncScenario(spec, log, { heap });
   log(`${result.ok ? "ok" : "FAILED"} in ${(result.totalMs / 1000).toFixed(1)} s, peak rss ${result.peakRssMb} MB, heap ${result.peakHeapMb} MB`);
   console.log(BENCH_PREFIX + JSON.stringify(result));
   return result.ok ? 0 : 1;
@@ -78,7 +84,8 @@ function runInChild(spec: Scenario): Promise<Result> {
   return new Promise((resolve) => {
     // A fresh process per scenario: a fresh convex-test and a memory peak that is
     // this scenario's own. process.execArgv carries tsx's loader.
-    const child = spawn(process.execPath, [...process.execArgv, SCRIPT, `--child=${spec.name}`], {
+    const passed = flag("no-heap") === true ? ["--no-heap"] : [];
+    const child = spawn(process.execPath, [...process.execArgv, SCRIPT, `--child=${spec.name}`, ...passed], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let result: Result | undefined;
@@ -134,7 +141,7 @@ function syncRow(r: SyncResult): string[] {
   const waited = r.phases.find((p) => p.rateLimitWaitMs !== undefined)?.rateLimitWaitMs;
   return [
     r.scenario,
-    String(r.items),
+    `${r.items} x ${r.itemBytes?.storage ?? "-"} B`,
     `${lists} (${worst.toFixed(2)})${waited !== undefined ? ` +${r.phases.reduce((s, p) => s + p.list.reduce((t, l) => t + l.answered429, 0), 0)}x429` : ""}`,
     triple(r, (p) => p.mutations),
     triple(r, (p) => p.documentsRead),
@@ -148,6 +155,42 @@ function syncRow(r: SyncResult): string[] {
   ];
 }
 
+function printHeap(syncs: SyncResult[]): void {
+  const rows = syncs.flatMap((r) =>
+    (r.phases ?? [])
+      .filter((p) => p.heap !== undefined)
+      .map((p) => {
+        const h = p.heap!;
+        const result = h.oom
+          ? `FAIL: out of memory${h.uncapped !== undefined ? ` (uncapped ${h.uncapped.peakMib} MiB, live ${h.uncapped.liveMib ?? "-"})` : ""}`
+          : h.peakMib > CONVEX_ACTION_HEAP_MIB
+            ? "FAIL: over the limit"
+            : h.underTarget
+              ? "ok, under target"
+              : "ok, OVER target";
+        return [
+          r.scenario,
+          p.phase,
+          `${r.itemBytes?.storage ?? "-"}`,
+          String(h.baselineMib ?? "-"),
+          h.oom ? `>= ${h.peakMib}` : String(h.peakMib),
+          h.deltaMib === undefined ? "-" : `${h.oom ? ">= " : ""}${h.deltaMib}`,
+          String(h.liveMib ?? "-"),
+          String(h.majorGcs ?? "-"),
+          result,
+        ];
+      }),
+  );
+  if (rows.length === 0) return;
+  console.log(
+    `\nSync action heap (a worker thread with V8's old generation capped at ${CONVEX_ACTION_HEAP_MIB} MiB, ` +
+      `Convex's action memory; target ${HEAP_TARGET_MIB} MiB). MiB of used V8 heap:\n`,
+  );
+  console.log(
+    table(["Scenario", "Phase", "Item B", "Baseline", "Peak", "Peak-base", "Live", "Full GCs", "Result"], rows),
+  );
+}
+
 function printSummary(results: Result[]): void {
   const syncs = results.filter((r): r is SyncResult => r.kind === "sync");
   const paging = results.filter((r): r is PagingResult => r.kind === "paging");
@@ -158,7 +201,7 @@ function printSummary(results: Result[]): void {
       table(
         [
           "Scenario",
-          "Items",
+          "Items x avg size",
           "List requests/min (ratio)",
           "Mutations",
           "Docs read",
@@ -175,6 +218,7 @@ function printSummary(results: Result[]): void {
       `\nLimits per transaction: ${LIMITS.documentsRead} documents read, ${LIMITS.documentsWritten} written, ` +
         `${mib(LIMITS.bytes)} MiB read and written.`,
     );
+    printHeap(syncs);
   }
   if (paging.length > 0) {
     console.log("\nPaging: one DigitalOcean volume listing through ProviderClient, emulator latency 20 ms");

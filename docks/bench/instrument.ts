@@ -35,7 +35,7 @@ export type TxRecord = {
 type TrackerInternals = { _layers: unknown[] };
 type Tracker = InstanceType<typeof TransactionMetricsTracker>;
 
-const SYNC_ACTION = "docks/actions:syncDockResources";
+export const SYNC_ACTION = "docks/actions:syncDockResources";
 const syncScope = new AsyncLocalStorage<true>();
 const finished: TxRecord[] = [];
 const limitErrors: string[] = [];
@@ -155,6 +155,11 @@ export function takeLimitErrors(): string[] {
 export type ActionRun = { fn: string; ms: number; error?: string };
 let actionWaiters: { fn: string; resolve: (run: ActionRun) => void }[] = [];
 
+/** Runs `run` as part of the sync action: what it starts is labelled as the sync's. */
+export function inSyncScope<T>(run: () => Promise<T>): Promise<T> {
+  return syncScope.run(true, run);
+}
+
 /** Resolves when the next run of the sync action ends (register before starting it). */
 export function nextSyncRun(): Promise<ActionRun> {
   return new Promise((resolve) => actionWaiters.push({ fn: SYNC_ACTION, resolve }));
@@ -183,8 +188,9 @@ function isRegistered(value: unknown): value is Registered & Record<string, unkn
 // convex-test calls `func._handler` (after checking isQuery/isMutation/isAction
 // and reading exportArgs/exportReturns), so a copy of the registered function
 // with a wrapped _handler runs exactly like the original.
-function wrap(fn: string, func: Registered & Record<string, unknown>): Registered {
-  const handler = func._handler!;
+// `replace` swaps the handler of one action (the sync action run in a heap-capped worker).
+function wrap(fn: string, func: Registered & Record<string, unknown>, replace?: Replacement): Registered {
+  const handler = replace?.fn === fn ? replace.handler : func._handler!;
   if (func.isAction === true) {
     const timed: Handler = async (ctx, args) => {
       const started = performance.now();
@@ -214,8 +220,10 @@ function wrap(fn: string, func: Registered & Record<string, unknown>): Registere
   return { ...func, _handler: labelled };
 }
 
+export type Replacement = { fn: string; handler: Handler };
+
 /** convexModules() with every registered Convex function wrapped for labelling and timing. */
-export function instrumentedModules(): Record<string, () => Promise<unknown>> {
+export function instrumentedModules(replace?: Replacement): Record<string, () => Promise<unknown>> {
   const modules = convexModules();
   return Object.fromEntries(
     Object.entries(modules).map(([path, load]) => {
@@ -224,7 +232,7 @@ export function instrumentedModules(): Record<string, () => Promise<unknown>> {
         const mod = (await load()) as Record<string, unknown>;
         const out: Record<string, unknown> = {};
         for (const [name, value] of Object.entries(mod)) {
-          out[name] = isRegistered(value) ? wrap(`${modulePath}:${name}`, value) : value;
+          out[name] = isRegistered(value) ? wrap(`${modulePath}:${name}`, value, replace) : value;
         }
         return out;
       };

@@ -14,8 +14,18 @@ import schema from "../../convex/schema";
 import type { Provider, SyncedType, SyncStats } from "../../convex/validators";
 import { applyChanges, generateAccount, type ProviderAccount } from "../emulator/accounts";
 import { startEmulator, type Emulator, type RequestRecord } from "../emulator/server";
+import { ActionWorkerHost, CONVEX_ACTION_HEAP_MIB, HEAP_TARGET_MIB, mib, type HeapRun } from "./actionHeap";
 import { startRemoteEmulator } from "./emulatorProcess";
-import { installTracking, instrumentedModules, nextSyncRun, takeLimitErrors, takeRecords, type TxRecord } from "./instrument";
+import {
+  inSyncScope,
+  installTracking,
+  instrumentedModules,
+  nextSyncRun,
+  SYNC_ACTION,
+  takeLimitErrors,
+  takeRecords,
+  type TxRecord,
+} from "./instrument";
 
 export const LATENCY_MS = 20;
 // The largest page each provider serves (and the client asks for).
@@ -126,6 +136,24 @@ export type PhaseResult = {
   stats?: SyncStats;
   rateLimitWaitMs?: number;
   limitErrors: string[];
+  // The sync action's own V8 heap, measured in a worker capped like a Convex
+  // isolate (absent with --no-heap). MiB, one decimal.
+  heap?: PhaseHeap;
+};
+
+export type PhaseHeap = {
+  capMib: number;
+  baselineMib?: number;
+  peakMib: number;
+  // Peak minus baseline: what the sync itself added.
+  deltaMib?: number;
+  // Largest heap right after a full collection (live data only).
+  liveMib?: number;
+  majorGcs?: number;
+  oom: boolean;
+  // After an out-of-memory exit: the same invocation re-run without the cap.
+  uncapped?: { peakMib: number; liveMib?: number; baselineMib?: number };
+  underTarget: boolean;
 };
 
 export type SyncResult = {
@@ -137,6 +165,9 @@ export type SyncResult = {
   servers: number;
   rateLimit: boolean;
   pageConcurrency: number;
+  // Average JSON size of one listed item, in bytes, as the provider sends it.
+  itemBytes: { storage: number; servers: number };
+  heapMode: boolean;
   ok: boolean;
   failures: string[];
   phases: PhaseResult[];
@@ -201,6 +232,68 @@ function pointAt(emulator: Emulator): void {
 }
 
 const minimumPages = (items: number, provider: Provider) => Math.max(1, Math.ceil(items / PAGE_SIZE[provider]));
+
+const averageBytes = (items: unknown[]) =>
+  items.length === 0 ? 0 : Math.round(items.reduce((sum: number, i) => sum + JSON.stringify(i).length, 0) / items.length);
+
+/** The phase's heap figures from the one sync action run it should contain. */
+function phaseHeap(runs: HeapRun[], fail: (message: string) => void): PhaseHeap | undefined {
+  if (runs.length !== 1) {
+    fail(`expected one run of the sync action in the heap worker, saw ${runs.length}`);
+    if (runs.length === 0) return undefined;
+  }
+  const { capped, uncapped } = runs[runs.length - 1];
+  const f = capped.figures;
+  // Out of memory means the heap reached the cap, whatever the sampler last saw
+  // (a synchronous stretch gives it no turn).
+  const peakMib = capped.oom
+    ? Math.max(mib(capped.lastSeenBytes)!, capped.capMib)
+    : mib(f?.peakUsedBytes ?? capped.lastSeenBytes)!;
+  const baselineMib = mib(f?.baselineBytes ?? capped.baselineBytes);
+  const heap: PhaseHeap = {
+    capMib: capped.capMib,
+    baselineMib,
+    peakMib,
+    deltaMib: baselineMib === undefined ? undefined : Math.round((peakMib - baselineMib) * 10) / 10,
+    liveMib: f === undefined || f.majorGcs === 0 ? undefined : mib(f.peakLiveBytes),
+    majorGcs: f?.majorGcs,
+    oom: capped.oom,
+    underTarget: !capped.oom && peakMib <= HEAP_TARGET_MIB,
+  };
+  if (uncapped !== undefined) {
+    const u = uncapped.figures;
+    heap.uncapped = {
+      peakMib: mib(u?.peakUsedBytes ?? uncapped.lastSeenBytes)!,
+      liveMib: u === undefined || u.majorGcs === 0 ? undefined : mib(u.peakLiveBytes),
+      baselineMib: mib(u?.baselineBytes),
+    };
+  }
+  if (capped.oom) {
+    const again = heap.uncapped;
+    fail(
+      `sync action OUT OF MEMORY: the worker's V8 heap hit the ${capped.capMib} MiB cap ` +
+        `(last sampled ${mib(capped.lastSeenBytes)} MiB used, baseline ${baselineMib ?? "?"} MiB)` +
+        (again === undefined ? "" : `; re-run uncapped it peaked at ${again.peakMib} MiB used, ${again.liveMib ?? "?"} MiB live`),
+    );
+  } else if (peakMib > CONVEX_ACTION_HEAP_MIB) {
+    fail(`sync action heap peaked at ${peakMib} MiB, over Convex's ${CONVEX_ACTION_HEAP_MIB} MiB`);
+  }
+  return heap;
+}
+
+function heapLine(h: PhaseHeap): string {
+  if (h.oom) {
+    return (
+      `heap OUT OF MEMORY at the ${h.capMib} MiB cap (baseline ${h.baselineMib ?? "?"} MiB)` +
+      (h.uncapped === undefined ? "" : `; uncapped re-run: peak ${h.uncapped.peakMib} MiB, live ${h.uncapped.liveMib ?? "-"} MiB`)
+    );
+  }
+  return (
+    `heap baseline ${h.baselineMib} MiB, peak ${h.peakMib} MiB (+${h.deltaMib}), live ${h.liveMib ?? "-"} MiB, ` +
+    `${h.majorGcs} full GCs; ${h.underTarget ? "under" : "OVER"} the ${HEAP_TARGET_MIB} MiB target, ` +
+    `${h.peakMib <= CONVEX_ACTION_HEAP_MIB ? "within" : "OVER"} Convex's ${CONVEX_ACTION_HEAP_MIB} MiB`
+  );
+}
 
 function storageItems(account: ProviderAccount, storage: SyncScenario["storage"]) {
   return storage === "buckets" ? account.buckets : account.volumes;
@@ -284,7 +377,16 @@ function summarize(records: TxRecord[]) {
   };
 }
 
-export async function runSyncScenario(spec: SyncScenario, log: (line: string) => void): Promise<SyncResult> {
+export type SyncOptions = {
+  // Run the sync action in a worker capped at Convex's 64 MiB and measure its heap (default).
+  heap: boolean;
+};
+
+export async function runSyncScenario(
+  spec: SyncScenario,
+  log: (line: string) => void,
+  options: SyncOptions = { heap: true },
+): Promise<SyncResult> {
   const began = performance.now();
   const memory = memorySampler();
   configureEnv();
@@ -300,6 +402,8 @@ export async function runSyncScenario(spec: SyncScenario, log: (line: string) =>
     volumes: storage === "blockVolumes" ? spec.items : 0,
     buckets: storage === "buckets" ? spec.items : 0,
   });
+  const itemBytes = { storage: averageBytes(storageItems(account, storage)), servers: averageBytes(account.servers) };
+  log(`average item size: ${itemBytes.storage} B per ${storage === "buckets" ? "bucket" : "volume"}, ${itemBytes.servers} B per server`);
   const emulator = await startEmulator({
     latencyMs: LATENCY_MS,
     accounts: { [provider]: account },
@@ -307,7 +411,15 @@ export async function runSyncScenario(spec: SyncScenario, log: (line: string) =>
   });
   pointAt(emulator);
   try {
-    const t = convexTest({ schema, modules: instrumentedModules(), transactionLimits: true });
+    // The worker copies process.env when each run starts: the key and the
+    // emulator's URLs are set by now.
+    const host = options.heap ? new ActionWorkerHost(SYNC_ACTION, { scope: inSyncScope }) : undefined;
+    const modules = instrumentedModules(
+      host === undefined
+        ? undefined
+        : { fn: SYNC_ACTION, handler: (ctx, args) => host.run(ctx as Parameters<ActionWorkerHost["run"]>[0], args) },
+    );
+    const t = convexTest({ schema, modules, transactionLimits: true });
     const user = t.withIdentity({ tokenIdentifier: "https://auth.example|bench", name: "Bench Admin" });
     await user.mutation(api.users.storeUser, {});
     const orgId = await user.mutation(api.organizations.createOrganization, { name: "Bench Org" });
@@ -401,12 +513,15 @@ export async function runSyncScenario(spec: SyncScenario, log: (line: string) =>
       if (requests.some((r) => r.status === 429)) result.rateLimitWaitMs = rateLimitWait(requests);
 
       const fail = (message: string) => failures.push(`${phase}: ${message}`);
+      if (host !== undefined) result.heap = phaseHeap(host.take(), fail);
+      // After an out-of-memory exit the same sync ran again uncapped: its requests doubled.
+      const rerun = result.heap?.uncapped !== undefined;
       if (result.status !== "success") fail(`sync ended "${result.status}": ${result.error ?? "no error recorded"}`);
       for (const e of limitErrors) fail(`Convex limit hit: ${e}`);
       for (const l of list) {
         // Under the rate limit the refused requests are retried; the pages answered must still be the minimum.
         const counted = spec.rateLimit === true ? l.answered200 : l.requests;
-        if (counted !== l.minimum) fail(`${l.path}: ${counted} list requests, minimum ${l.minimum}`);
+        if (counted !== l.minimum && !rerun) fail(`${l.path}: ${counted} list requests, minimum ${l.minimum}`);
       }
       if (result.rows.storage !== result.rows.expectedStorage) {
         fail(`${result.rows.storage} ${storage} rows, provider has ${result.rows.expectedStorage}`);
@@ -427,6 +542,7 @@ export async function runSyncScenario(spec: SyncScenario, log: (line: string) =>
           `${result.mutations} mutations, ${result.documentsRead} read, ${result.rowsWritten} rows written` +
           (result.rateLimitWaitMs !== undefined ? `, waited ${(result.rateLimitWaitMs / 1000).toFixed(1)} s after 429` : ""),
       );
+      if (result.heap !== undefined) log(`${phase.padEnd(9)} ${heapLine(result.heap)}`);
       return result;
     };
 
@@ -461,6 +577,8 @@ export async function runSyncScenario(spec: SyncScenario, log: (line: string) =>
     servers: SERVERS,
     rateLimit: spec.rateLimit === true,
     pageConcurrency,
+    itemBytes,
+    heapMode: options.heap,
     ok: failures.length === 0,
     failures,
     phases,

@@ -316,7 +316,7 @@ const DO_REGIONS = [
   { slug: "blr1", name: "Bangalore 1" },
   { slug: "syd1", name: "Sydney 1" },
 ] as const;
-const DO_REGION_FEATURES = ["backups", "ipv6", "metadata", "install_agent", "storage", "image_transfer"];
+const DO_REGION_FEATURES = ["private_networking", "backups", "ipv6", "metadata", "install_agent", "storage", "image_transfer"];
 const DO_SIZES = [
   { slug: "s-1vcpu-1gb", memory: 1024, vcpus: 1, disk: 25, transfer: 1, price_monthly: 6, price_hourly: 0.00893 },
   { slug: "s-1vcpu-2gb", memory: 2048, vcpus: 1, disk: 50, transfer: 2, price_monthly: 12, price_hourly: 0.01786 },
@@ -324,7 +324,6 @@ const DO_SIZES = [
   { slug: "s-4vcpu-8gb", memory: 8192, vcpus: 4, disk: 160, transfer: 5, price_monthly: 48, price_hourly: 0.07143 },
   { slug: "g-2vcpu-8gb", memory: 8192, vcpus: 2, disk: 25, transfer: 4, price_monthly: 63, price_hourly: 0.09375 },
 ] as const;
-const DO_SIZE_SLUGS = DO_SIZES.map((s) => s.slug);
 const DO_IMAGES = [
   { id: 129211873, name: "22.04 (LTS) x64", distribution: "Ubuntu", slug: "ubuntu-22-04-x64" },
   { id: 155133621, name: "24.04 (LTS) x64", distribution: "Ubuntu", slug: "ubuntu-24-04-x64" },
@@ -369,15 +368,25 @@ interface DoVolume {
   tags: string[];
 }
 
-// Volume regions carry a short size list: the real one is long and adds nothing to a sync.
+// Regions as the API embeds them in every volume and droplet: the full size
+// list and feature list, as in DigitalOcean's documented examples (about 600
+// bytes of JSON per volume). One object per region, shared: the emulator only
+// serializes them, and a client parses a fresh copy per item anyway.
+const DO_REGION_SIZE_SLUGS = [
+  "s-1vcpu-1gb", "s-1vcpu-2gb", "s-1vcpu-3gb", "s-2vcpu-2gb", "s-3vcpu-1gb", "s-2vcpu-4gb", "s-4vcpu-8gb",
+  "s-6vcpu-16gb", "s-8vcpu-32gb", "s-12vcpu-48gb", "s-16vcpu-64gb", "s-20vcpu-96gb", "s-24vcpu-128gb", "s-32vcpu-192gb",
+];
+const DO_VOLUME_REGION_FEATURES = ["private_networking", "backups", "ipv6", "metadata"];
+const DO_REGION_SLUGS = DO_REGIONS.map((r) => r.slug);
+const doVolumeRegions = new Map<string, DoVolume["region"]>(
+  DO_REGIONS.map((region) => [
+    region.slug,
+    { name: region.name, slug: region.slug, sizes: DO_REGION_SIZE_SLUGS, features: DO_VOLUME_REGION_FEATURES, available: true },
+  ]),
+);
+
 function doVolumeRegion(region: DoRegion): DoVolume["region"] {
-  return {
-    name: region.name,
-    slug: region.slug,
-    sizes: ["s-1vcpu-1gb", "s-2vcpu-4gb", "s-4vcpu-8gb"],
-    features: ["private_networking", "backups", "ipv6", "metadata"],
-    available: true,
-  };
+  return doVolumeRegions.get(region.slug)!;
 }
 
 function doRegionBySlug(slug: string): DoRegion {
@@ -407,7 +416,19 @@ function droplet(rng: Rng, index: number, id: number, created: number, vpcs: Map
     features: backups ? ["backups", "droplet_agent", "private_networking"] : ["droplet_agent", "private_networking"],
     backup_ids: backups ? [int(rng, 150_000_000, 190_000_000)] : [],
     snapshot_ids: [],
-    image: { ...image, public: true, type: "base" },
+    image: {
+      ...image,
+      public: true,
+      regions: DO_REGION_SLUGS,
+      created_at: "2024-04-23T14:21:37Z",
+      type: "base",
+      min_disk_size: 7,
+      size_gigabytes: 2.36,
+      description: "",
+      tags: [],
+      status: "available",
+      error_message: "",
+    },
     volume_ids: [],
     size: {
       slug: size.slug,
@@ -417,15 +438,20 @@ function droplet(rng: Rng, index: number, id: number, created: number, vpcs: Map
       transfer: size.transfer,
       price_monthly: size.price_monthly,
       price_hourly: size.price_hourly,
-      regions: [region.slug],
+      regions: DO_REGION_SLUGS,
       available: true,
+      description: "Basic",
     },
     size_slug: size.slug,
     networks: {
-      v4: [{ ip_address: ip, netmask: "255.255.240.0", gateway: gatewayOf(ip), type: "public" }],
+      // The private address follows from the id: no extra draw, so every other value stays as it was.
+      v4: [
+        { ip_address: `10.${(id >>> 16) & 255}.${(id >>> 8) & 255}.${id & 255}`, netmask: "255.255.0.0", gateway: "nil", type: "private" },
+        { ip_address: ip, netmask: "255.255.240.0", gateway: gatewayOf(ip), type: "public" },
+      ],
       v6: [],
     },
-    region: { name: region.name, slug: region.slug, features: DO_REGION_FEATURES, available: true, sizes: DO_SIZE_SLUGS },
+    region: { name: region.name, slug: region.slug, features: DO_REGION_FEATURES, available: true, sizes: DO_REGION_SIZE_SLUGS },
     tags: rng() < 0.5 ? [pick(rng, ["production", "staging", "k8s"])] : [],
     vpc_uuid: vpc,
   };
