@@ -35,9 +35,13 @@ import type { ChunkResult, StaleVerdicts } from "./sync";
 // call), and small enough that a chunk in the action's memory stays a few MiB.
 export const CHUNK_MAX_ITEMS = 1000;
 export const CHUNK_MAX_BYTES = 2 * 1024 * 1024;
-// Rows settled per mutation, and row keys read per page of the stale sweep.
+// Rows settled per mutation.
 export const SETTLE_BATCH = 500;
-export const SCAN_PAGE = 1000;
+// Row keys read per query of the key map, and the bytes of rows such a query
+// may read (a page of large rows ends early and the next continues): far
+// under Convex's 16 MiB and 32,000 documents read, and 8,192 array elements.
+export const SCAN_PAGE = 4000;
+export const SCAN_PAGE_BYTES = 8 * 1024 * 1024;
 // Unlisted rows confirmed with the provider's single-item GET per type and
 // sync; each costs one request. Rows past it wait for the two-listing rule.
 export const CONFIRM_LIMIT = 100;
@@ -168,7 +172,7 @@ async function readKnownRows(run: TypeRun): Promise<KnownRows> {
     } = await run.ctx.runQuery(internal.docks.queries.listDockKeys, {
       dockId: run.dockId,
       resourceType: run.type,
-      paginationOpts: { cursor, numItems: SCAN_PAGE },
+      paginationOpts: { cursor, numItems: SCAN_PAGE, maximumBytesRead: SCAN_PAGE_BYTES },
     });
     for (const row of page.page) {
       known.ids.set(row.key, row.id);
