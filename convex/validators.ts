@@ -92,9 +92,9 @@ export const vTypeSyncStats = v.object({
   // keys of the first few.
   trimmed: v.optional(v.number()),
   trimmedKeys: v.optional(v.array(v.string())),
-  // Rows a complete listing did not return whose deletion is not yet
-  // confirmed: marked missing, and deleted if the next complete listing
-  // misses them too (unless the provider confirms them gone before).
+  // Rows a complete listing did not return whose item the provider has not
+  // (yet) confirmed gone: kept, marked missingSince, and deleted once its
+  // single-item GET answers 404 (at most CONFIRM_LIMIT asked per sync).
   missing: v.optional(v.number()),
   // Single-item requests made to confirm that unlisted items are gone.
   lookups: v.optional(v.number()),
@@ -196,8 +196,9 @@ export const resourceFields = {
   // Milliseconds since the epoch of the last sync that changed this row.
   updatedAt: v.number(),
   // Set (ms since the epoch) by the first complete listing that did not
-  // return the item while its deletion was not confirmed; cleared when it is
-  // listed again. The next complete listing that misses it deletes it.
+  // return the item while the provider had not confirmed it gone; cleared when
+  // it is listed again. The row is deleted only once the provider's
+  // single-item GET answers 404.
   missingSince: v.optional(v.number()),
   ...provisioningFields,
 };

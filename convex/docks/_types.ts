@@ -4,7 +4,7 @@ import type { Doc } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import type { SyncedType } from "../validators";
 import type { ProviderClient } from "./http";
-import type { ChunkResult } from "./sync";
+import type { ChunkResult, ServerNames } from "./sync";
 
 /** A provider item as it came over the wire; not trusted until parsed. */
 export type RawItem = unknown;
@@ -30,12 +30,17 @@ export type Parsed<T extends SyncedType> =
   | { ok: true; fields: SyncedFields<T>; /** What storing the item had to change, if anything. */ trimmed?: string[] }
   | { ok: false; reason: string };
 
+/**
+ * Writes one chunk of a type's listing. `preFetchedData` holds row fields the
+ * action parsed from the provider's items (see sync.ts, syncChunk).
+ */
 export type SyncMethod = (
   ctx: MutationCtx,
   dock: Doc<"docks">,
   preFetchedData: RawItem[],
   // The row id of each item's key, as the action read it (null: no row).
   rowIds?: (string | null)[],
+  serverNames?: ServerNames,
 ) => Promise<ChunkResult>;
 
 export interface DockAdapter {

@@ -5,6 +5,7 @@ import type { Emulator } from "../../docks/emulator/server";
 import { api, internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import { newTest, rowsOf, seedDock, seedMember, seedOrg, startTestEmulator, type TestConvex } from "../test.setup";
+import { parseVultrBlock } from "./adapters/vultr/adapter";
 import { DEFAULT_SYNC_INTERVAL_MS, nextSyncDelayMs } from "./lease";
 import * as syncFlow from "./syncFlow";
 
@@ -24,11 +25,12 @@ afterEach(() => emulator.close());
 /** The next sync writes one chunk, then its action dies as an out-of-memory kill would end it. */
 function killNextSyncAfterOneChunk() {
   vi.mocked(syncFlow.runDockSync).mockImplementationOnce(async (ctx, dockId, leaseId) => {
-    const item = emulator.accounts.vultr.volumes[0];
+    const parsed = parseVultrBlock(emulator.accounts.vultr.volumes[0]);
+    if (!parsed.ok) throw new Error(parsed.reason);
     await ctx.runMutation(internal.docks.mutations.syncDockResources, {
       dockId,
       leaseId,
-      fetchedData: { blockVolumes: [item] },
+      fetchedData: { blockVolumes: [parsed.fields] },
     });
     throw new Error("JavaScript heap out of memory");
   });

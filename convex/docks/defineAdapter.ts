@@ -1,7 +1,7 @@
 // Builds a DockAdapter from what differs per provider (endpoints, parsers, an
 // optional enrichment); the sync methods are the shared chunk upsert.
 import type { Provider, SyncedType } from "../validators";
-import type { DockAdapter, Parsed, RawItem, SyncMethod } from "./_types";
+import type { DockAdapter, Parsed, RawItem, SyncedFields, SyncMethod } from "./_types";
 import type { ProviderClient } from "./http";
 import { type Enrich, syncChunk } from "./sync";
 
@@ -22,8 +22,8 @@ export type AdapterSpec = {
 
 function syncMethod<T extends SyncedType>(type: T, spec: ResourceSpec<T> | undefined): SyncMethod | undefined {
   if (spec === undefined) return undefined;
-  return (ctx, dock, items, rowIds) =>
-    syncChunk(ctx, dock, type, items, spec.parse, Date.now(), spec.enrich, rowIds);
+  return (ctx, dock, rows, rowIds, serverNames) =>
+    syncChunk(ctx, dock, type, rows as SyncedFields<T>[], Date.now(), spec.enrich, rowIds, serverNames);
 }
 
 export function defineAdapter(spec: AdapterSpec): DockAdapter {

@@ -121,7 +121,7 @@ describe.each(PROVIDERS)("deletions on a %s dock", (provider) => {
     expect(await t.run((ctx) => ctx.db.get("projectResources", link))).not.toBeNull();
   });
 
-  test("an unlisted row whose single-item GET fails is marked missing, not deleted, and deleted when the next complete listing misses it too", async () => {
+  test("an unlisted row whose single-item GET fails is marked missing and kept, sync after sync, until the GET answers 404", async () => {
     const { t, as, dockId } = await dockFor(provider);
     await syncNow(t, as, dockId);
     const [gone, ...rest] = itemsOf(provider);
@@ -133,8 +133,14 @@ describe.each(PROVIDERS)("deletions on a %s dock", (provider) => {
     const marked = (await storageRows(t, provider, dockId)).find((r) => r.providerResourceId === keyOf(provider, gone));
     expect(marked?.missingSince).toBeTypeOf("number");
 
+    // Missing from a second complete listing is still no proof.
     const second = await syncNow(t, as, dockId);
-    expect(second.lastSyncStats?.[table]).toMatchObject({ deleted: 1, complete: true });
+    expect(second.lastSyncStats?.[table]).toMatchObject({ deleted: 0, missing: 1, complete: true });
+    expect((await storageRows(t, provider, dockId)).some((r) => r.providerResourceId === keyOf(provider, gone))).toBe(true);
+
+    emulator.clearFaults();
+    const third = await syncNow(t, as, dockId);
+    expect(third.lastSyncStats?.[table]).toMatchObject({ deleted: 1, missing: 0, complete: true });
     const keys = new Set((await storageRows(t, provider, dockId)).map((r) => r.providerResourceId));
     expect(keys.has(keyOf(provider, gone))).toBe(false);
     expect(keys.size).toBe(rest.length);

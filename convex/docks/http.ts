@@ -223,15 +223,19 @@ function base64Of(bytes: Uint8Array): string {
  */
 export function secretForms(secret: string): string[] {
   if (secret === "") return [];
-  const forms = new Set<string>([secret]);
+  // A provider may change the case of what it echoes (a hex token in capitals).
+  const forms = new Set<string>([secret, secret.toLowerCase(), secret.toUpperCase()]);
   const url = encodeURIComponent(secret);
   forms.add(url);
   forms.add(url.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()));
   forms.add(url.replace(/%20/g, "+"));
   const bytes = new TextEncoder().encode(secret);
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  forms.add(hex);
-  forms.add(hex.toUpperCase());
+  for (const h of [hex, hex.toUpperCase()]) {
+    forms.add(h);
+    // Byte dumps: "64:6f:70", "64-6f-70", "64 6f 70".
+    for (const sep of [":", "-", " "]) forms.add(h.match(/../g)!.join(sep));
+  }
   for (const prefix of ["", "Bearer "]) {
     const head = new TextEncoder().encode(prefix);
     for (let shift = 0; shift < 3; shift++) {
@@ -253,33 +257,43 @@ export function secretForms(secret: string): string[] {
  * secretForms whole, and any piece of one at least MIN_SECRET_FRAGMENT long.
  */
 export function redactSecret(text: string, secret: string): string {
+  return secretRedactor(secret)(text);
+}
+
+/**
+ * redactSecret for one secret and many texts: the secret's forms and their
+ * fragments are worked out once.
+ */
+export function secretRedactor(secret: string): (text: string) => string {
   const forms = secretForms(secret);
-  if (forms.length === 0 || text === "") return text;
   const fragments = new Set<string>();
   for (const form of forms) {
     for (let i = 0; i + MIN_SECRET_FRAGMENT <= form.length; i++) fragments.add(form.slice(i, i + MIN_SECRET_FRAGMENT));
   }
-  // Mark every character covered by a known fragment; runs of marks become
-  // one "[redacted]", so overlapping and adjacent echoes merge.
-  const hit = new Uint8Array(text.length);
-  let found = false;
-  for (let i = 0; i + MIN_SECRET_FRAGMENT <= text.length; i++) {
-    if (fragments.has(text.slice(i, i + MIN_SECRET_FRAGMENT))) {
-      hit.fill(1, i, i + MIN_SECRET_FRAGMENT);
-      found = true;
+  const short = forms.filter((form) => form.length < MIN_SECRET_FRAGMENT);
+  return (text) => {
+    if (forms.length === 0 || text === "") return text;
+    // Mark every character covered by a known fragment; runs of marks become
+    // one "[redacted]", so overlapping and adjacent echoes merge.
+    let hit: Uint8Array | null = null;
+    for (let i = 0; i + MIN_SECRET_FRAGMENT <= text.length; i++) {
+      if (fragments.has(text.slice(i, i + MIN_SECRET_FRAGMENT))) {
+        hit ??= new Uint8Array(text.length);
+        hit.fill(1, i, i + MIN_SECRET_FRAGMENT);
+      }
     }
-  }
-  let out = text;
-  if (found) {
-    out = "";
-    for (let i = 0; i < text.length; i++) {
-      if (hit[i] === 0) out += text[i];
-      else if (i === 0 || hit[i - 1] === 0) out += REDACTED;
+    let out = text;
+    if (hit !== null) {
+      out = "";
+      for (let i = 0; i < text.length; i++) {
+        if (hit[i] === 0) out += text[i];
+        else if (i === 0 || hit[i - 1] === 0) out += REDACTED;
+      }
     }
-  }
-  // Secrets (or forms) too short for fragments are still redacted whole.
-  for (const form of forms) if (form.length < MIN_SECRET_FRAGMENT) out = out.split(form).join(REDACTED);
-  return out;
+    // Secrets (or forms) too short for fragments are still redacted whole.
+    for (const form of short) out = out.split(form).join(REDACTED);
+    return out;
+  };
 }
 
 /**

@@ -32,8 +32,6 @@ export const vChunkResult = v.object({
   inserted: v.number(),
   updated: v.number(),
   unchanged: v.number(),
-  skipped: v.number(),
-  skipReasons: v.array(v.string()),
 });
 
 /**
@@ -225,8 +223,9 @@ async function leasedDock(ctx: MutationCtx, dockId: Id<"docks">, leaseId: string
 }
 
 /**
- * Writes one chunk of fetched provider items: routes each type present in
- * fetchedData to the adapter's syncX.
+ * Writes one chunk of a listing: routes each type present in fetchedData to
+ * the adapter's syncX. The items are row fields, parsed in the action from the
+ * provider's items as they arrived.
  */
 export const syncDockResources = internalMutation({
   args: {
@@ -237,6 +236,9 @@ export const syncDockResources = internalMutation({
       blockVolumes: v.optional(v.array(v.any())),
       buckets: v.optional(v.array(v.any())),
     }),
+    // Names of the dock's servers this sync listed, by provider key, that the
+    // chunk's volumes are attached to (a volume row shows its server's name).
+    serverNames: v.optional(v.array(v.object({ key: v.string(), name: v.string() }))),
     // Per type, the row id of each item's key as the action read it.
     rowIds: v.optional(
       v.object({
@@ -259,7 +261,8 @@ export const syncDockResources = internalMutation({
       const items = args.fetchedData[type];
       const method: SyncMethod | undefined = adapter[SYNC_METHODS[type]];
       if (items === undefined || method === undefined) continue;
-      results[type] = await method(ctx, dock, items, args.rowIds?.[type]);
+      const names = args.serverNames && new Map(args.serverNames.map((s) => [s.key, s.name]));
+      results[type] = await method(ctx, dock, items, args.rowIds?.[type], names);
     }
     return results;
   },

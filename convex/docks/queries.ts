@@ -21,6 +21,7 @@ import {
   vRole,
   vSyncedType,
 } from "../validators";
+import { utf8Length } from "../lib/documentLimits";
 import { deadSyncReason } from "./deadSync";
 import { ERROR_TEXT_FOR_VIEWERS, holdsLease } from "./lease";
 
@@ -60,7 +61,11 @@ export const listDockKeys = internalQuery({
     paginationOpts: paginationOptsValidator,
   },
   returns: v.object({
-    page: v.array(v.object({ id: v.string(), key: v.string(), provisioned: v.boolean() })),
+    // bytes: the row's stored size (UTF-8 of its JSON), so the action can bound
+    // what a chunk reads as well as what it sends.
+    page: v.array(
+      v.object({ id: v.string(), key: v.string(), provisioned: v.boolean(), bytes: v.number(), missing: v.boolean() }),
+    ),
     isDone: v.boolean(),
     continueCursor: v.string(),
   }),
@@ -74,6 +79,8 @@ export const listDockKeys = internalQuery({
         id: r._id,
         key: r.providerResourceId,
         provisioned: r.provisioningSource !== undefined,
+        bytes: utf8Length(JSON.stringify(r)),
+        missing: r.missingSince !== undefined,
       })),
       isDone: result.isDone,
       continueCursor: result.continueCursor,

@@ -5,9 +5,10 @@ import type { MutationCtx } from "../_generated/server";
 import { RESOURCE_TABLES } from "../validators";
 import { deleteProjectLinks } from "./sync";
 
-// Rows per transaction: each may carry a few project links, so this stays
-// far under Convex's per-transaction document limits.
-export const PURGE_BATCH = 500;
+// Rows per transaction: each is read whole (a stored row may be up to ~70 KiB)
+// and may carry a few project links, so this stays far under Convex's 16 MiB
+// and 32,000 documents read per transaction.
+export const PURGE_BATCH = 100;
 
 /** Deletes up to PURGE_BATCH of the dock's rows; true when none are left. */
 export async function purgeDockBatch(ctx: MutationCtx, dock: Doc<"docks">): Promise<boolean> {

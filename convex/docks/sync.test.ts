@@ -50,7 +50,7 @@ describe("chunked sync", () => {
     emulator.setAccount("vultr", applyChanges("vultr", account, { seed: 5, add: 40, remove: 300, resize: 25 }));
     const dock = await syncNow(t, as, dockId);
     // CONFIRM_LIMIT removals are confirmed with the provider and deleted now;
-    // the rest are marked missing and deleted by the next complete listing.
+    // the rest are kept, marked missing, and confirmed by the next sync.
     expect(dock.lastSyncStats?.blockVolumes).toMatchObject({
       inserted: 40,
       deleted: CONFIRM_LIMIT,
@@ -61,21 +61,32 @@ describe("chunked sync", () => {
       complete: true,
     });
     const next = await syncNow(t, as, dockId);
-    expect(next.lastSyncStats?.blockVolumes).toMatchObject({ deleted: 300 - CONFIRM_LIMIT, inserted: 0, updated: 0 });
+    expect(next.lastSyncStats?.blockVolumes).toMatchObject({
+      deleted: 300 - CONFIRM_LIMIT,
+      lookups: 300 - CONFIRM_LIMIT,
+      inserted: 0,
+      updated: 0,
+    });
     const rows = await rowsOf(t, "blockVolumes", dockId);
     const expected = emulator.accounts.vultr.volumes.map((v) => v.id).sort();
     expect(rows.map((r) => r.providerResourceId).sort()).toEqual(expected);
   });
 
-  test("more stale rows than one settling batch are all removed when the listing empties", async () => {
-    const count = SETTLE_BATCH * 2 + 700;
+  test("more stale rows than one settling batch are all removed when the listing empties, each confirmed gone", async () => {
+    const count = SETTLE_BATCH * 2 + 70;
     const { t, as, dockId, account } = await limitedDock(count);
     await syncNow(t, as, dockId);
     emulator.setAccount("vultr", { ...account, volumes: [] });
-    const dock = await syncNow(t, as, dockId);
-    expect(dock.lastSyncStats?.blockVolumes).toMatchObject({ deleted: CONFIRM_LIMIT, missing: count - CONFIRM_LIMIT });
-    const next = await syncNow(t, as, dockId);
-    expect(next.lastSyncStats?.blockVolumes).toMatchObject({ deleted: count - CONFIRM_LIMIT, complete: true });
+    // Emptied at the provider: each sync confirms CONFIRM_LIMIT rows gone and
+    // deletes them; the rest stay, marked missing, until they are confirmed.
+    for (let left = count; left > 0; left -= CONFIRM_LIMIT) {
+      const dock = await syncNow(t, as, dockId);
+      expect(dock.lastSyncStats?.blockVolumes).toMatchObject({
+        deleted: Math.min(left, CONFIRM_LIMIT),
+        missing: Math.max(0, left - CONFIRM_LIMIT),
+        complete: true,
+      });
+    }
     expect(await rowsOf(t, "blockVolumes", dockId)).toEqual([]);
   });
 });

@@ -4,18 +4,13 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import type { ResourceTable, SyncedType } from "../validators";
-import type { Parsed, RawItem, SyncedFields } from "./_types";
+import type { SyncedFields } from "./_types";
 
 export type ChunkResult = {
   inserted: number;
   updated: number;
   unchanged: number;
-  skipped: number;
-  // Why items were skipped, the first few, for the dock's error message.
-  skipReasons: string[];
 };
-
-const MAX_SKIP_REASONS = 5;
 
 // Fields a sync never writes: they belong to the panel's own provisioning.
 const NOT_SYNC_OWNED = new Set([
@@ -88,16 +83,24 @@ async function findByKey(
     .unique();
 }
 
+/** Server names by provider key, as the action listed them this sync. */
+export type ServerNames = Map<string, string>;
+
 export type Enrich<T extends SyncedType> = (
   ctx: MutationCtx,
   dock: Doc<"docks">,
   fields: SyncedFields<T>[],
+  // When the action listed the dock's servers this sync: their names, so the
+  // chunk need not read a server row per attachment.
+  serverNames?: ServerNames,
 ) => Promise<void>;
 
 /**
- * Upserts one chunk of provider items of one type for a dock. Chunks arrive in
+ * Upserts one chunk of one type's rows for a dock. The action parsed each
+ * provider item once, from the item as it arrived (so trimming the stored copy
+ * can never change a row's fields), and sends the row fields. Chunks arrive in
  * the provider's order, so they cover no key range; instead the action, which
- * read the dock's row ids by key before listing, passes each item's row id
+ * read the dock's row ids by key before listing, passes each row's id
  * (`rowIds[i]`, null for a key the dock has no row for). A row is then read by
  * id, one read per item, and an item without a row is inserted without a
  * search: only the sync holding the dock's lease writes synced rows. Without
@@ -109,26 +112,20 @@ export async function syncChunk<T extends SyncedType>(
   ctx: MutationCtx,
   dock: Doc<"docks">,
   tableName: T,
-  items: RawItem[],
-  parse: (item: RawItem) => Parsed<T>,
+  rows: SyncedFields<T>[],
   now: number = Date.now(),
   enrich?: Enrich<T>,
   rowIds?: (string | null)[],
+  serverNames?: ServerNames,
 ): Promise<ChunkResult> {
-  const result: ChunkResult = { inserted: 0, updated: 0, unchanged: 0, skipped: 0, skipReasons: [] };
+  const result: ChunkResult = { inserted: 0, updated: 0, unchanged: 0 };
   const byKey = new Map<string, { fields: SyncedFields<T>; rowId: string | null | undefined }>();
-  items.forEach((raw, i) => {
-    const parsed = parse(raw);
-    if (!parsed.ok) {
-      result.skipped++;
-      if (result.skipReasons.length < MAX_SKIP_REASONS) result.skipReasons.push(parsed.reason);
-      return;
-    }
+  rows.forEach((fields, i) => {
     // The action drops repeated keys; a repeat here keeps the last one.
-    byKey.set(parsed.fields.providerResourceId as string, { fields: parsed.fields, rowId: rowIds?.[i] });
+    byKey.set(fields.providerResourceId as string, { fields, rowId: rowIds?.[i] });
   });
   const desiredRows = [...byKey.values()];
-  if (enrich) await enrich(ctx, dock, desiredRows.map((d) => d.fields));
+  if (enrich) await enrich(ctx, dock, desiredRows.map((d) => d.fields), serverNames);
 
   for (const { fields, rowId } of desiredRows) {
     const key = fields.providerResourceId as string;
@@ -178,17 +175,19 @@ async function existingRow(
 export type StaleVerdicts = {
   // The provider answered 404 for the item: it is gone.
   gone: string[];
-  // Not listed and not confirmed either way: deleted only if an earlier
-  // complete listing missed it too, otherwise marked missing.
+  // Not listed, and the provider was not asked or did not say: marked missing.
   missing: string[];
-  // The provider still has the item (the listing skipped it): kept.
+  // The provider still has the item (the listing skipped it): kept, unmarked.
   present: string[];
 };
 
 /**
- * Applies the verdicts. Re-checks each row: still this dock's, and not
- * created through the panel (those stay until their own lifecycle removes
- * them). `syncStartedAt` tells a mark from an earlier sync from none.
+ * Applies the verdicts: deletes rows whose item the provider confirmed gone
+ * (with their project links), marks the unconfirmed ones missing (since the
+ * sync's start; an existing mark is kept), unmarks the ones it still has.
+ * Absence alone never deletes: a listing can skip live items. Re-checks each
+ * row: still this dock's, and not created through the panel (those stay
+ * until their own lifecycle removes them).
  */
 export async function settleStaleRows(
   ctx: MutationCtx,
@@ -205,24 +204,20 @@ export async function settleStaleRows(
     if (row === null || row.dockId !== dock._id || row.provisioningSource !== undefined) return null;
     return row;
   };
-  const remove = async (row: Doc<"blockVolumes">) => {
+  for (const raw of verdicts.gone) {
+    const row = await rowOf(raw);
+    if (row === null) continue;
     await deleteProjectLinks(ctx, tableName, row._id);
     await ctx.db.delete(tableName as "blockVolumes", row._id);
     result.deleted++;
-  };
-  for (const raw of verdicts.gone) {
-    const row = await rowOf(raw);
-    if (row !== null) await remove(row);
   }
   for (const raw of verdicts.missing) {
     const row = await rowOf(raw);
     if (row === null) continue;
-    if (row.missingSince !== undefined && row.missingSince < syncStartedAt) {
-      await remove(row);
-    } else if (row.missingSince === undefined) {
+    if (row.missingSince === undefined) {
       await ctx.db.patch(tableName as "blockVolumes", row._id, { missingSince: syncStartedAt });
-      result.marked++;
     }
+    result.marked++;
   }
   for (const raw of verdicts.present) {
     const row = await rowOf(raw);

@@ -6,6 +6,7 @@
 import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import type { ActionCtx } from "../_generated/server";
+import { utf8Length } from "../lib/documentLimits";
 import { decryptApiKey, dockKeyBinding } from "../lib/encryption";
 import { numberFromEnv } from "../lib/settings";
 import {
@@ -15,8 +16,7 @@ import {
   type SyncStats,
   type TypeSyncStats,
 } from "../validators";
-import type { DockAdapter, RawItem } from "./_types";
-import { storable } from "./parse";
+import type { DockAdapter, SyncedFields } from "./_types";
 import {
   DEFAULT_PAGE_CONCURRENCY,
   DEFAULT_RETRY_POLICY,
@@ -24,27 +24,34 @@ import {
   ListingChangedError,
   ProviderClient,
   ProviderError,
+  secretRedactor,
   type RetryPolicy,
 } from "./http";
 import { SYNC_BUDGET_MS } from "./lease";
 import { getAdapter } from "./registry";
-import type { ChunkResult, StaleVerdicts } from "./sync";
+import type { ChunkResult, ServerNames, StaleVerdicts } from "./sync";
 
 // Per mutation call: items, and bytes of arguments. Far under Convex's limits
 // (16,000 documents written, 4,096 index ranges read, 16 MiB of arguments per
 // call), and small enough that a chunk in the action's memory stays a few MiB.
-export const CHUNK_MAX_ITEMS = 1000;
-export const CHUNK_MAX_BYTES = 2 * 1024 * 1024;
-// Rows settled per mutation.
-export const SETTLE_BATCH = 500;
+export const CHUNK_MAX_ITEMS = 500;
+export const CHUNK_MAX_BYTES = 1024 * 1024;
+// Rows settled per mutation: each is read whole, and a stored row may be up
+// to ~70 KiB (parse.ts bounds an item at 64 KiB), so 100 stay under 8 MiB.
+export const SETTLE_BATCH = 100;
 // Row keys read per query of the key map, and the bytes of rows such a query
 // may read (a page of large rows ends early and the next continues): far
 // under Convex's 16 MiB and 32,000 documents read, and 8,192 array elements.
 export const SCAN_PAGE = 4000;
 export const SCAN_PAGE_BYTES = 8 * 1024 * 1024;
 // Unlisted rows confirmed with the provider's single-item GET per type and
-// sync; each costs one request. Rows past it wait for the two-listing rule.
-export const CONFIRM_LIMIT = 100;
+// sync; each costs one request (two at most). Rows past it stay, marked
+// missing, until a later sync confirms them.
+export const CONFIRM_LIMIT = 200;
+// Failed lookups after which a sync asks no more.
+export const LOOKUP_FAILURE_LIMIT = 3;
+// Attempts per single-item lookup (the first included).
+const LOOKUP_ATTEMPTS = 2;
 // Items named in the dock's stats (trimmed ones), the first few.
 const MAX_NAMED_ITEMS = 5;
 // Reads of a listing whose total moved while it was read, the first included.
@@ -148,25 +155,63 @@ type TypeRun = {
   client: ProviderClient;
   // Provider requests in flight at once (pages, or single-item lookups).
   concurrency: number;
+  // The client for single-item lookups: fewer attempts, so a failing lookup
+  // endpoint costs few requests.
+  lookupClient: ProviderClient;
+  // Removes every echo of the dock's token from a text.
+  redact: (text: string) => string;
   type: SyncedType;
+  // Server names by key from this sync's complete servers listing, for the
+  // rows that name the server they are attached to; absent when it failed.
+  serverNames?: ServerNames;
 };
+
+/**
+ * The row fields with every echo of the dock's token removed. A provider or a
+ * proxy can reflect the Authorization header into an item; what is stored is
+ * shown to every viewer. Items that hold no echo (all but a hostile few) are
+ * returned as they are after one scan of their JSON.
+ */
+export function withoutSecret<F>(fields: F, redact: (text: string) => string): F {
+  const json = JSON.stringify(fields);
+  if (redact(json) === json) return fields;
+  const clean = (value: unknown): unknown => {
+    if (typeof value === "string") return redact(value);
+    if (Array.isArray(value)) return value.map(clean);
+    if (typeof value === "object" && value !== null && !(value instanceof ArrayBuffer)) {
+      const out: Record<string, unknown> = {};
+      // Stored items are depth-bounded (parse.ts), so this recursion is too.
+      for (const [k, v] of Object.entries(value)) Object.defineProperty(out, redact(k), { value: clean(v), enumerable: true, writable: true, configurable: true });
+      return out;
+    }
+    return value;
+  };
+  return clean(fields) as F;
+}
 
 // Marks a key as listed in a KnownRows map (row ids are never empty).
 const LISTED = "";
 
 /**
- * The dock's rows of one type by key, read before the listing: key -> row id,
- * or LISTED once the listing returned the key. Entries still holding an id at
- * the end are the rows the listing did not return. About 150 bytes a row.
+ * The dock's rows of one type by key, read before the listing: key ->
+ * "id|bytes|m" (the row's id, its stored size, and "m" when it is already
+ * marked missing, else ""), or LISTED once the listing returned the
+ * key. Entries still holding an id at the end are the rows the listing did not
+ * return. About 150 bytes a row.
  */
 type KnownRows = { ids: Map<string, string>; provisioned: Set<string> };
+
+function splitKnown(entry: string): { id: string; bytes: number; marked: boolean } {
+  const [id, bytes, marked] = entry.split("|");
+  return { id, bytes: Number(bytes), marked: marked === "m" };
+}
 
 async function readKnownRows(run: TypeRun): Promise<KnownRows> {
   const known: KnownRows = { ids: new Map(), provisioned: new Set() };
   let cursor: string | null = null;
   for (;;) {
     const page: {
-      page: { id: string; key: string; provisioned: boolean }[];
+      page: { id: string; key: string; provisioned: boolean; bytes: number; missing: boolean }[];
       isDone: boolean;
       continueCursor: string;
     } = await run.ctx.runQuery(internal.docks.queries.listDockKeys, {
@@ -175,7 +220,7 @@ async function readKnownRows(run: TypeRun): Promise<KnownRows> {
       paginationOpts: { cursor, numItems: SCAN_PAGE, maximumBytesRead: SCAN_PAGE_BYTES },
     });
     for (const row of page.page) {
-      known.ids.set(row.key, row.id);
+      known.ids.set(row.key, `${row.id}|${row.bytes}|${row.missing ? "m" : ""}`);
       if (row.provisioned) known.provisioned.add(row.key);
     }
     if (page.isDone) return known;
@@ -198,15 +243,26 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
   const skipReasons: string[] = [];
   const trimmedKeys: string[] = [];
   let duplicates = 0;
-  const chunker = new Chunker<{ raw: RawItem; rowId: string | null }>();
+  const chunker = new Chunker<{ fields: SyncedFields<SyncedType>; rowId: string | null }>();
+  // The servers listing's names, gathered while it streams.
+  const names = type === "servers" ? new Map<string, string>() : undefined;
 
-  const flush = async (items: { raw: RawItem; rowId: string | null }[]) => {
+  const flush = async (items: { fields: SyncedFields<SyncedType>; rowId: string | null }[]) => {
     if (items.length === 0) return;
+    const attachedTo = new Set(items.map((i) => (i.fields as { attachedToInstance?: string }).attachedToInstance));
+    const serverNames =
+      run.serverNames === undefined
+        ? undefined
+        : [...attachedTo].flatMap((key) => {
+            const name = key === undefined ? undefined : run.serverNames!.get(key);
+            return name === undefined ? [] : [{ key: key!, name }];
+          });
     const result = await ctx.runMutation(internal.docks.mutations.syncDockResources, {
       dockId,
       leaseId,
-      fetchedData: { [type]: items.map((i) => i.raw) },
+      fetchedData: { [type]: items.map((i) => i.fields) },
       rowIds: { [type]: items.map((i) => i.rowId) },
+      serverNames,
     });
     const r = result[type] as ChunkResult;
     stats.inserted += r.inserted;
@@ -226,8 +282,8 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
           continue;
         }
         const key = parsed.fields.providerResourceId;
-        const rowId = known.ids.get(key);
-        if (rowId === LISTED) {
+        const entry = known.ids.get(key);
+        if (entry === LISTED) {
           duplicates++;
           continue;
         }
@@ -236,11 +292,13 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
           stats.trimmed = (stats.trimmed ?? 0) + 1;
           if (trimmedKeys.length < MAX_NAMED_ITEMS) trimmedKeys.push(truncate(key, 100));
         }
-        // Made storable before it crosses into the mutation: Convex refuses
-        // some field names even in arguments, and one odd item must not fail
-        // its chunk.
-        const clean = storable(raw);
-        const full = chunker.add({ raw: clean, rowId: rowId ?? null }, JSON.stringify(clean).length);
+        const fields = withoutSecret(parsed.fields, run.redact);
+        names?.set(key, fields.name);
+        // A chunk is bounded by what it sends and by what it reads: the row it
+        // replaces may be larger than the item.
+        const existing = entry === undefined ? null : splitKnown(entry);
+        const bytes = Math.max(utf8Length(JSON.stringify(fields)), existing?.bytes ?? 0);
+        const full = chunker.add({ fields, rowId: existing?.id ?? null }, bytes);
         if (full !== null) await flush(full);
       }
     }
@@ -257,6 +315,7 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
     return "failed";
   }
   if (trimmedKeys.length > 0) stats.trimmedKeys = trimmedKeys;
+  if (names !== undefined && listingError === undefined) run.serverNames = names;
   if (listingError !== undefined) {
     stats.error = errorMessage(listingError);
     stats.errorCode = errorCodeOf(listingError);
@@ -277,35 +336,47 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
 /**
  * Settles the dock's rows that a complete listing did not return. Offset
  * paging can miss a live item when the provider's list shifts while it is
- * read, so absence alone never deletes a row: each candidate (up to
- * CONFIRM_LIMIT) is asked for with the provider's single-item GET and deleted
- * only on a 404; the rest are marked missing and deleted when the next
- * complete listing misses them too. A listing with unreadable items marks
- * nothing, since one of them may be the missing row's item.
+ * read, and a broken provider can answer a consistent but short list, so
+ * absence alone never deletes a row: each candidate (up to CONFIRM_LIMIT per
+ * sync) is asked for with the provider's single-item GET and deleted only on
+ * its 404; the others are kept and marked missing until a later sync confirms.
  */
 async function settleUnlisted(run: TypeRun, stats: TypeSyncStats, known: KnownRows) {
   const { ctx, dockId, leaseId, type } = run;
-  const candidates: { id: string; key: string }[] = [];
-  for (const [key, id] of known.ids) {
-    if (id !== LISTED && !known.provisioned.has(key)) candidates.push({ id, key });
+  const candidates: { id: string; key: string; marked: boolean }[] = [];
+  for (const [key, entry] of known.ids) {
+    if (entry !== LISTED && !known.provisioned.has(key)) candidates.push({ ...splitKnown(entry), key });
   }
   if (candidates.length === 0) return;
 
   const verdicts: StaleVerdicts = { gone: [], missing: [], present: [] };
   const lookup = run.adapter.lookup[type]!;
-  const markable = stats.skipped === 0;
   const confirmable = candidates.slice(0, CONFIRM_LIMIT);
+  let asked = 0;
+  let failures = 0;
   await eachLimited(confirmable, run.concurrency, async (row) => {
+    // A lookup endpoint that keeps failing is not asked for every row: the
+    // rest wait, marked missing, for a later sync.
+    if (failures >= LOOKUP_FAILURE_LIMIT) {
+      verdicts.missing.push(row.id);
+      return;
+    }
+    asked++;
     try {
-      const item = await lookup(run.client, row.key);
+      const item = await lookup(run.lookupClient, row.key);
       (item === null ? verdicts.gone : verdicts.present).push(row.id);
     } catch {
-      // Unknown: the provider did not say. The two-listing rule decides.
-      if (markable) verdicts.missing.push(row.id);
+      failures++;
+      verdicts.missing.push(row.id);
     }
   });
-  if (markable) verdicts.missing.push(...candidates.slice(CONFIRM_LIMIT).map((r) => r.id));
-  stats.lookups = confirmable.length;
+  stats.lookups = asked;
+  // Rows already marked need no write; they are only counted.
+  let alreadyMarked = 0;
+  for (const row of candidates.slice(CONFIRM_LIMIT)) {
+    if (row.marked) alreadyMarked++;
+    else verdicts.missing.push(row.id);
+  }
 
   let marked = 0;
   const batches = Math.max(
@@ -325,7 +396,7 @@ async function settleUnlisted(run: TypeRun, stats: TypeSyncStats, known: KnownRo
     stats.deleted += result.deleted;
     marked += result.marked;
   }
-  stats.missing = marked;
+  stats.missing = marked + alreadyMarked;
 }
 
 /** Syncs one resource type of the dock; never throws but for a lost lease. */
@@ -389,20 +460,29 @@ export async function runDockSync(
   }
   const adapter = getAdapter(dock.provider);
   const concurrency = numberFromEnv("SYNC_PAGE_CONCURRENCY", DEFAULT_PAGE_CONCURRENCY);
-  const client = new ProviderClient({
+  const options = {
     provider: dock.provider,
     token,
     retry: retryPolicyFromEnv(),
     deadline: startedAt + SYNC_BUDGET_MS,
     concurrency,
+  };
+  const client = new ProviderClient(options);
+  const lookupClient = new ProviderClient({
+    ...options,
+    retry: { ...options.retry, maxAttempts: Math.min(options.retry.maxAttempts, LOOKUP_ATTEMPTS) },
   });
+  const redact = secretRedactor(token);
+  let serverNames: ServerNames | undefined;
 
   // One type at a time, servers first: a volume's row names the server it is
   // attached to, and one streamed listing at a time bounds the action's memory.
   const types = SYNCED_TYPES.filter((t) => adapter.list[t] !== undefined);
   try {
     for (const type of types) {
-      stats[type] = await syncType({ ctx, dockId, leaseId, startedAt, adapter, client, concurrency, type });
+      const run: TypeRun = { ctx, dockId, leaseId, startedAt, adapter, client, concurrency, lookupClient, redact, type, serverNames };
+      stats[type] = await syncType(run);
+      serverNames ??= run.serverNames;
     }
   } catch (e) {
     // Another sync owns the dock now; it records its own outcome.

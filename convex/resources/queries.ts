@@ -6,6 +6,7 @@ import { v } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import { query, type QueryCtx } from "../_generated/server";
 import { readableOrgIds } from "../lib/auth";
+import { utf8Length } from "../lib/documentLimits";
 import { fail } from "../lib/errors";
 import {
   EMPTY_PAGE,
@@ -25,9 +26,9 @@ import {
 export const LIST_MAX_ROWS = 8000;
 export const LIST_MAX_BYTES = 8 * 1024 * 1024;
 
-/** The size Convex counts for a document, near enough: its JSON text. */
+/** The size Convex counts for a document, near enough: its JSON text in UTF-8. */
 function approximateBytes(row: unknown): number {
-  return JSON.stringify(row).length;
+  return utf8Length(JSON.stringify(row));
 }
 
 /**

@@ -99,6 +99,7 @@ export type ListCount = {
   path: string;
   requests: number;
   answered200: number;
+  lookups: number;
   answered429: number;
   minimum: number;
   ratio: number;
@@ -121,7 +122,7 @@ export type PhaseResult = {
   queries: number;
   byFunction: Record<string, number>;
   documentsRead: number;
-  // Written by syncDockResources and deleteStaleResources: resource rows.
+  // Written by syncDockResources and settleStaleResources: resource rows.
   rowsWritten: number;
   // Everything the sync action wrote (rows plus the dock's status by finishSync).
   documentsWritten: number;
@@ -343,7 +344,7 @@ function summarize(records: TxRecord[]) {
   for (const r of inSync) byFunction[r.fn] = (byFunction[r.fn] ?? 0) + 1;
   const sum = (rs: TxRecord[], f: (r: TxRecord) => number) => rs.reduce((s, r) => s + f(r), 0);
   const max = (f: (r: TxRecord) => number) => inSync.reduce((m, r) => Math.max(m, f(r)), 0);
-  const rowWriters = new Set(["docks/mutations:syncDockResources", "docks/mutations:deleteStaleResources"]);
+  const rowWriters = new Set(["docks/mutations:syncDockResources", "docks/mutations:settleStaleResources"]);
   return {
     mutations: inSync.filter((r) => r.kind === "mutation").length,
     queries: inSync.filter((r) => r.kind === "query").length,
@@ -482,6 +483,8 @@ export async function runSyncScenario(
           answered429: mine.filter((r) => r.status === 429).length,
           minimum,
           ratio: mine.length / minimum,
+          // Single-item GETs that confirm an unlisted item is gone before its row is deleted.
+          lookups: requests.filter((r) => r.path.startsWith(`${path}/`)).length,
         };
       });
       const dock = await t.run((ctx) => ctx.db.get("docks", dockId!));
@@ -539,7 +542,8 @@ export async function runSyncScenario(
       log(
         `${phase.padEnd(9)} ${(result.syncMs / 1000).toFixed(1).padStart(6)} s ` +
           `(listing ${(result.listingMs / 1000).toFixed(1)} s, transactions ${(result.transactionMs / 1000).toFixed(1)} s)  ${result.status}  ` +
-          `${result.mutations} mutations, ${result.documentsRead} read, ${result.rowsWritten} rows written` +
+          `${result.mutations} mutations, ${result.documentsRead} read, ${result.rowsWritten} rows written, ` +
+          `${result.list.reduce((n, l) => n + l.lookups, 0)} deletion lookups` +
           (result.rateLimitWaitMs !== undefined ? `, waited ${(result.rateLimitWaitMs / 1000).toFixed(1)} s after 429` : ""),
       );
       if (result.heap !== undefined) log(`${phase.padEnd(9)} ${heapLine(result.heap)}`);

@@ -70,19 +70,25 @@ export const parseDigitalOceanVolume = parseWith((item, store) => {
  * DigitalOcean names only the droplet id on a volume; the dashboard shows the
  * droplet's name when that droplet is among the dock's synced servers.
  */
-const attachDropletNames: Enrich<"blockVolumes"> = async (ctx, dock, rows) => {
+const attachDropletNames: Enrich<"blockVolumes"> = async (ctx, dock, rows, serverNames) => {
   const names = new Map<string, string | undefined>();
   for (const row of rows) {
     const dropletId = row.attachedToInstance;
     if (dropletId === undefined) continue;
     if (!names.has(dropletId)) {
-      const server = await ctx.db
-        .query("servers")
-        .withIndex("by_dock_resource", (q) =>
-          q.eq("dockId", dock._id).eq("providerResourceId", dropletId),
-        )
-        .unique();
-      names.set(dropletId, server?.name);
+      // Names the action listed this sync need no read; a droplet row can be
+      // large (it lists its volumes), and a chunk may name hundreds.
+      let name = serverNames?.get(dropletId);
+      if (name === undefined && serverNames === undefined) {
+        const server = await ctx.db
+          .query("servers")
+          .withIndex("by_dock_resource", (q) =>
+            q.eq("dockId", dock._id).eq("providerResourceId", dropletId),
+          )
+          .unique();
+        name = server?.name;
+      }
+      names.set(dropletId, name);
     }
     row.attachedToInstanceLabel = names.get(dropletId);
   }
