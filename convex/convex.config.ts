@@ -21,5 +21,7 @@ export default defineApp({
     SYNC_RETRY_BASE_DELAY_MS: v.optional(v.string()),
     SYNC_RETRY_MAX_DELAY_MS: v.optional(v.string()),
     SYNC_PAGE_CONCURRENCY: v.optional(v.string()),
+    // Least time between the end of a sync and a "sync dock" press (ms).
+    SYNC_BUTTON_COOLDOWN_MS: v.optional(v.string()),
   },
 });

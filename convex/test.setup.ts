@@ -25,6 +25,8 @@ export type TestConvex = ReturnType<typeof newTest>;
  */
 export function newTest(options: { limits?: boolean } = {}) {
   process.env.ENCRYPTION_MASTER_KEY ??= TEST_MASTER_KEY;
+  // Tests press "sync dock" back to back; the button's cooldown has its own test.
+  process.env.SYNC_BUTTON_COOLDOWN_MS ??= "1";
   const t = convexTest({ schema, modules, transactionLimits: options.limits ?? false });
   enforceDocumentLimits();
   return t;

@@ -142,6 +142,9 @@ export const dockFields = {
   provider: vProvider,
   // AES-256-GCM ciphertext of the provider API token (lib/encryption.ts).
   encryptedApiKey: v.bytes(),
+  // When the key was last replaced: a sync that started before it ran on the
+  // old key, so its outcome says nothing about the new one.
+  keyRotatedAt: v.optional(v.number()),
   // Which provider account the key belongs to, as the provider's account call
   // names it (not a secret): "team:<uuid>" or "user:<uuid>" on DigitalOcean,
   // "email:<address>" on Vultr, "uid:<n>" on Linode. A rotated key must name

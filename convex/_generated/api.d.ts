@@ -39,6 +39,7 @@ import type * as docks_sync from "../docks/sync.js";
 import type * as docks_syncFlow from "../docks/syncFlow.js";
 import type * as lib_audit from "../lib/audit.js";
 import type * as lib_auth from "../lib/auth.js";
+import type * as lib_boundedLists from "../lib/boundedLists.js";
 import type * as lib_documentLimits from "../lib/documentLimits.js";
 import type * as lib_encryption from "../lib/encryption.js";
 import type * as lib_errors from "../lib/errors.js";
@@ -84,6 +85,7 @@ declare const fullApi: ApiFromModules<{
   "docks/syncFlow": typeof docks_syncFlow;
   "lib/audit": typeof lib_audit;
   "lib/auth": typeof lib_auth;
+  "lib/boundedLists": typeof lib_boundedLists;
   "lib/documentLimits": typeof lib_documentLimits;
   "lib/encryption": typeof lib_encryption;
   "lib/errors": typeof lib_errors;

@@ -198,6 +198,10 @@ function providerMessageOf(provider: Provider, body: string): { text: string; ex
   return { text: body.trimStart(), excerpt: true };
 }
 
+// JSON bytes of pages fetched ahead at once (numbered paging): six pages of
+// realistic items are a few hundred KiB; pages of huge items go one at a time.
+export const PAGE_MEMORY_BUDGET = 4 * 1024 * 1024;
+
 // Shortest piece of a secret that counts as an echo of it: a provider echoing
 // half the token still hands out half of it.
 const MIN_SECRET_FRAGMENT = 8;
@@ -672,9 +676,13 @@ export class ProviderClient {
       }
     };
     check(1, first);
+    // Pages of large items: fewer in flight, so the pages held at once stay
+    // near PAGE_MEMORY_BUDGET whatever the item size (an action has 64 MiB).
+    const pageBytes = Math.max(1, JSON.stringify(first.items).length);
+    const window = Math.max(1, Math.min(this.concurrency, Math.floor(PAGE_MEMORY_BUDGET / pageBytes)));
 
     // Settled pages not yet handed out, and requests under way: together never
-    // more than `concurrency`, so memory holds a few pages, not the listing.
+    // more than `window`, so memory holds a few pages, not the listing.
     type Settled = { page: number; ok: true; items: T[] } | { page: number; ok: false; error: unknown };
     const ready: Settled[] = [];
     let inFlight = 0;
@@ -682,7 +690,7 @@ export class ProviderClient {
     let failed = false;
     let wake: (() => void) | undefined;
     const launch = () => {
-      while (!failed && !cancel.signal.aborted && nextPage <= pageCount && inFlight + ready.length < this.concurrency) {
+      while (!failed && !cancel.signal.aborted && nextPage <= pageCount && inFlight + ready.length < window) {
         const page = nextPage++;
         inFlight++;
         void fetchPage(page)

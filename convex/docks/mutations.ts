@@ -5,6 +5,7 @@ import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import { internalMutation, mutation, type MutationCtx } from "../_generated/server";
 import { recordAudit } from "../lib/audit";
+import { numberFromEnv } from "../lib/settings";
 import { CAPABILITIES, requireDockRole, requireOrgRole } from "../lib/auth";
 import { fail } from "../lib/errors";
 import { requireName } from "../lib/names";
@@ -67,12 +68,24 @@ export async function startSync(
   return leaseId;
 }
 
+// Least time between the end of a sync and a "sync dock" press: pressing
+// again and again would spend the provider's rate limit on identical listings.
+export const DEFAULT_SYNC_BUTTON_COOLDOWN_MS = 60_000;
+
 export const syncDock = mutation({
   args: { dockId: v.id("docks") },
   returns: v.null(),
   handler: async (ctx, { dockId }) => {
     const { user, dock } = await requireDockRole(ctx, dockId, CAPABILITIES.syncDock);
-    await startSync(ctx, dock, Date.now());
+    const now = Date.now();
+    const cooldown = numberFromEnv("SYNC_BUTTON_COOLDOWN_MS", DEFAULT_SYNC_BUTTON_COOLDOWN_MS);
+    if (dock.syncState === "idle" && dock.lastSyncAt !== undefined && now - dock.lastSyncAt < cooldown) {
+      fail(
+        "SYNC_TOO_SOON",
+        `Dock "${dock.name}" synced ${Math.round((now - dock.lastSyncAt) / 1000)} s ago; try again in ${Math.ceil((cooldown - (now - dock.lastSyncAt)) / 1000)} s.`,
+      );
+    }
+    await startSync(ctx, dock, now);
     await recordAudit(ctx, dock, "dock.syncRequested", user._id);
     return null;
   },
@@ -177,6 +190,7 @@ export const replaceDockKey = internalMutation({
       encryptedApiKey: args.encryptedApiKey,
       accountId: args.accountId,
       consecutiveFailures: 0,
+      keyRotatedAt: Date.now(),
     });
     await recordAudit(ctx, dock, "dock.keyRotated", user._id);
     return null;
@@ -196,6 +210,13 @@ export const insertDock = internalMutation({
   handler: async (ctx, args) => {
     // Checked again here: the role may have changed while the key was verified.
     const { user } = await requireOrgRole(ctx, args.orgId, CAPABILITIES.manageDocks);
+    const existing = await ctx.db
+      .query("docks")
+      .withIndex("by_orgId", (q) => q.eq("orgId", args.orgId))
+      .take(MAX_DOCKS_PER_ORG);
+    if (existing.length >= MAX_DOCKS_PER_ORG) {
+      fail("LIMIT_REACHED", `An organization holds at most ${MAX_DOCKS_PER_ORG} docks; delete one first.`);
+    }
     const dockId = await ctx.db.insert("docks", {
       ...args,
       syncState: "idle",
@@ -207,6 +228,9 @@ export const insertDock = internalMutation({
     return dockId;
   },
 });
+
+// Docks one organization may hold: its dock list stays one small answer.
+export const MAX_DOCKS_PER_ORG = 500;
 
 const SYNC_METHODS: Record<SyncedType, "syncServers" | "syncBlockVolumes" | "syncBuckets"> = {
   servers: "syncServers",
@@ -304,7 +328,11 @@ export const finishSync = internalMutation({
     const now = Date.now();
     const fatalError = args.fatalError === undefined ? undefined : args.fatalError.slice(0, 2000);
     const status = overallStatus(args.stats, fatalError);
-    const failures = status === "error" ? (dock.consecutiveFailures ?? 0) + 1 : 0;
+    // The key was replaced while this sync ran on the old one: its failures
+    // say nothing of the new key, which is tried again at once.
+    const staleKey =
+      dock.keyRotatedAt !== undefined && dock.syncStartedAt !== undefined && dock.keyRotatedAt > dock.syncStartedAt;
+    const failures = staleKey ? 0 : status === "error" ? (dock.consecutiveFailures ?? 0) + 1 : 0;
     await ctx.db.patch("docks", dock._id, {
       syncState: "idle",
       syncLeaseId: undefined,
@@ -317,6 +345,7 @@ export const finishSync = internalMutation({
       consecutiveFailures: failures,
       nextSyncAt: now + nextSyncDelayMs(dock.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS, failures),
     });
+    if (staleKey && status !== "success") await startSync(ctx, (await ctx.db.get("docks", dock._id))!, now);
     return null;
   },
 });

@@ -8,6 +8,9 @@ export type ErrorCode =
   | "NOT_FOUND"
   | "INVALID_ARGUMENT"
   | "ALREADY_SYNCING"
+  // "sync dock" pressed again right after a sync ended: each sync spends the
+  // provider's rate limit.
+  | "SYNC_TOO_SOON"
   | "INVALID_CREDENTIALS"
   // A rotated key the provider accepts, but for another provider account than
   // the dock's: storing it would make the next sync delete the dock's rows.

@@ -25,7 +25,8 @@ type NumberSetting =
   | "SYNC_MAX_ATTEMPTS"
   | "SYNC_RETRY_BASE_DELAY_MS"
   | "SYNC_RETRY_MAX_DELAY_MS"
-  | "SYNC_PAGE_CONCURRENCY";
+  | "SYNC_PAGE_CONCURRENCY"
+  | "SYNC_BUTTON_COOLDOWN_MS";
 
 /** The setting as a positive number; unset or anything else keeps the fallback. */
 export function numberFromEnv(name: NumberSetting, fallback: number): number {

@@ -3,7 +3,8 @@ import { api } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import volumesSample from "../../docks/digitalocean/getVolumes.json";
 import { newTest, seedDock, seedMember, seedOrg, type TestConvex } from "../test.setup";
-import { LIST_MAX_BYTES, LIST_MAX_ROWS, MAX_PAGE_SIZE } from "./queries";
+import { LIST_MAX_BYTES, LIST_MAX_ROWS } from "../lib/boundedLists";
+import { MAX_PAGE_SIZE } from "./queries";
 
 async function seedVolume(t: TestConvex, orgId: Id<"organizations">, dockId: Id<"docks">, key: string) {
   return await t.run((ctx) =>

@@ -6,8 +6,7 @@ import { v } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import { query, type QueryCtx } from "../_generated/server";
 import { readableOrgIds } from "../lib/auth";
-import { utf8Length } from "../lib/documentLimits";
-import { fail } from "../lib/errors";
+import { collectForOrgs } from "../lib/boundedLists";
 import {
   EMPTY_PAGE,
   vBlockVolumeDoc,
@@ -17,45 +16,6 @@ import {
   vServerDoc,
   type Provider,
 } from "../validators";
-
-// The array queries answer every row of the caller's orgs or refuse: Convex
-// refuses any value holding more than 8,192 array elements (a query's answer
-// included) and a query that reads more than 16 MiB, and a silently cut list
-// would show an inventory smaller than it is. Past these bounds the query
-// throws TOO_MANY_ROWS and the dashboard pages (paginateX) instead.
-export const LIST_MAX_ROWS = 8000;
-export const LIST_MAX_BYTES = 8 * 1024 * 1024;
-
-/** The size Convex counts for a document, near enough: its JSON text in UTF-8. */
-function approximateBytes(row: unknown): number {
-  return utf8Length(JSON.stringify(row));
-}
-
-/**
- * Every row of each org through its by_orgId range, or TOO_MANY_ROWS once the
- * answer would pass LIST_MAX_ROWS rows or LIST_MAX_BYTES read.
- */
-async function collectForOrgs<R>(
-  orgIds: Id<"organizations">[],
-  readOrg: (orgId: Id<"organizations">) => AsyncIterable<R>,
-  pageQuery: string,
-): Promise<R[]> {
-  const rows: R[] = [];
-  let bytes = 0;
-  for (const orgId of orgIds) {
-    for await (const row of readOrg(orgId)) {
-      bytes += approximateBytes(row);
-      if (rows.length >= LIST_MAX_ROWS || bytes > LIST_MAX_BYTES) {
-        fail(
-          "TOO_MANY_ROWS",
-          `More rows than one answer can hold (${LIST_MAX_ROWS} rows or ${LIST_MAX_BYTES / 1024 / 1024} MiB); read them page by page with ${pageQuery}.`,
-        );
-      }
-      rows.push(row);
-    }
-  }
-  return rows;
-}
 
 const orgArgs = { orgId: v.optional(v.id("organizations")) };
 
@@ -67,7 +27,7 @@ export const listServers = query({
     return await collectForOrgs(
       orgIds,
       (id) => ctx.db.query("servers").withIndex("by_orgId", (q) => q.eq("orgId", id)),
-      "paginateServers",
+      "read them page by page with paginateServers",
     );
   },
 });
@@ -80,7 +40,7 @@ export const listBlockVolumes = query({
     return await collectForOrgs(
       orgIds,
       (id) => ctx.db.query("blockVolumes").withIndex("by_orgId", (q) => q.eq("orgId", id)),
-      "paginateBlockVolumes",
+      "read them page by page with paginateBlockVolumes",
     );
   },
 });
@@ -93,7 +53,7 @@ export const listBuckets = query({
     return await collectForOrgs(
       orgIds,
       (id) => ctx.db.query("buckets").withIndex("by_orgId", (q) => q.eq("orgId", id)),
-      "paginateBuckets",
+      "read them page by page with paginateBuckets",
     );
   },
 });

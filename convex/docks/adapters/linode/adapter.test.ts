@@ -41,10 +41,15 @@ describe("Linode mapping", () => {
     expect(parsed.ok && parsed.fields.objectCount).toBe(0);
   });
 
-  test("a bucket answered with only the deprecated cluster is placed by it", () => {
+  test("a bucket answered with only the deprecated cluster is placed in the cluster's region, under the same key", () => {
     const { region: _region, ...rest } = bucketsSample.data[0];
-    const parsed = parseLinodeBucket(rest);
-    expect(parsed.ok && parsed.fields.region).toBe(bucketsSample.data[0].cluster);
+    const withoutRegion = parseLinodeBucket(rest);
+    const withRegion = parseLinodeBucket(bucketsSample.data[0]);
+    // us-ord-1 is a cluster of us-ord.
+    expect(withoutRegion.ok && withoutRegion.fields.region).toBe(bucketsSample.data[0].region);
+    expect(withoutRegion.ok && withoutRegion.fields.providerResourceId).toBe(
+      withRegion.ok && withRegion.fields.providerResourceId,
+    );
   });
 
   test.each([

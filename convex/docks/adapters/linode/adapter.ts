@@ -17,6 +17,11 @@ import { LinodeAPI } from "./api";
  * A bucket's key within a dock. Linode bucket labels are unique per region
  * only, so the label alone would merge two buckets into one row.
  */
+/** The region a legacy Object Storage cluster id is in: "us-east-1" -> "us-east". */
+export function regionOfCluster(cluster: string): string {
+  return cluster.replace(/-\d+$/, "");
+}
+
 export function linodeBucketKey(region: string, label: string): string {
   return `${region}/${label}`;
 }
@@ -37,9 +42,11 @@ export const parseLinodeInstance = parseWith((item, store) => {
 export const parseLinodeBucket = parseWith((item, store) => {
   // Label and region make up the key, so both are read as ids.
   const label = requiredId(item, "label");
-  // region replaces the deprecated cluster; an answer with only cluster still
-  // names a place, so it is used as the region rather than dropping the bucket.
-  const region = optionalId(item, "region") ?? requiredId(item, "cluster");
+  // region replaces the deprecated cluster. An answer with only cluster still
+  // names a place: its region is the cluster id without its "-N" suffix
+  // ("us-east-1" is in "us-east"), so the key stays the same when a later
+  // answer adds region, and the bucket keeps its row and project links.
+  const region = optionalId(item, "region") ?? regionOfCluster(requiredId(item, "cluster"));
   return {
     providerResourceId: asId(linodeBucketKey(region, label), "region/label"),
     name: label,
