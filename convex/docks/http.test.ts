@@ -744,7 +744,7 @@ describe.each(PROVIDERS)("the %s pager", (provider) => {
       expect(err).toBeInstanceOf(ListingTooLargeError);
       expect(err).toBeInstanceOf(IncompleteListingError);
       expect(err.retryable).toBe(false);
-      expect(err.message).toMatch(/10000000 items, more than the 250000/);
+      expect(err.message).toMatch(/10000000 items, more than the 100000/);
       expect(requestsOn(provider)).toBe(1);
     });
 
