@@ -164,6 +164,8 @@ function printDifference(
 
 async function main(): Promise<number> {
   process.env.ENCRYPTION_MASTER_KEY ??= randomBytes(32).toString("hex");
+  // The demo presses "sync dock" again right after the first sync, on purpose.
+  process.env.SYNC_BUTTON_COOLDOWN_MS ??= "1";
   const realTokens = PROVIDERS.filter((p) => (process.env[REAL_TOKEN_ENV[p]] ?? "") !== "");
   let emulator: Emulator | undefined;
   let tokens: Partial<Record<Provider, string>>;
