@@ -189,25 +189,58 @@ export function withoutSecret<F>(fields: F, redact: (text: string) => string): F
   return clean(fields) as F;
 }
 
-// Marks a key as listed in a KnownRows map (row ids are never empty).
-const LISTED = "";
+const LISTED = 1;
+const PROVISIONED = 2;
+const MARKED = 4;
+// A key the listing returned that the dock has no row for.
+const NEW_KEY = -1;
 
 /**
- * The dock's rows of one type by key, read before the listing: key ->
- * "id|bytes|m" (the row's id, its stored size, and "m" when it is already
- * marked missing, else ""), or LISTED once the listing returned the
- * key. Entries still holding an id at the end are the rows the listing did not
- * return. About 150 bytes a row.
+ * The dock's rows of one type by key, read before the listing, and which keys
+ * the listing returned since. Rows the listing never returned are the ones to
+ * settle. Kept compact (about 0.2 KiB a row): a map from key to a slot, and
+ * the slots' row ids, stored sizes and flags in parallel arrays.
  */
-type KnownRows = { ids: Map<string, string>; provisioned: Set<string> };
+export class KnownRows {
+  private readonly slots = new Map<string, number>();
+  private readonly ids: string[] = [];
+  private readonly sizes: number[] = [];
+  private readonly flags: number[] = [];
 
-function splitKnown(entry: string): { id: string; bytes: number; marked: boolean } {
-  const [id, bytes, marked] = entry.split("|");
-  return { id, bytes: Number(bytes), marked: marked === "m" };
+  add(key: string, id: string, bytes: number, provisioned: boolean, marked: boolean) {
+    this.slots.set(key, this.ids.length);
+    this.ids.push(id);
+    this.sizes.push(bytes);
+    this.flags.push((provisioned ? PROVISIONED : 0) | (marked ? MARKED : 0));
+  }
+
+  /**
+   * Records that the listing returned `key`: its row (id and stored size),
+   * null for a key the dock has no row for, or "repeated" when the listing
+   * already returned it.
+   */
+  list(key: string): { id: string; bytes: number } | null | "repeated" {
+    const slot = this.slots.get(key);
+    if (slot === NEW_KEY || (slot !== undefined && this.flags[slot] & LISTED)) return "repeated";
+    if (slot === undefined) {
+      this.slots.set(key, NEW_KEY);
+      return null;
+    }
+    this.flags[slot] |= LISTED;
+    return { id: this.ids[slot], bytes: this.sizes[slot] };
+  }
+
+  /** Rows the listing did not return, but for those created through the panel. */
+  *unlisted(): Generator<{ id: string; key: string; marked: boolean }> {
+    for (const [key, slot] of this.slots) {
+      if (slot === NEW_KEY || this.flags[slot] & (LISTED | PROVISIONED)) continue;
+      yield { id: this.ids[slot], key, marked: (this.flags[slot] & MARKED) !== 0 };
+    }
+  }
 }
 
 async function readKnownRows(run: TypeRun): Promise<KnownRows> {
-  const known: KnownRows = { ids: new Map(), provisioned: new Set() };
+  const known = new KnownRows();
   let cursor: string | null = null;
   for (;;) {
     const page: {
@@ -220,8 +253,7 @@ async function readKnownRows(run: TypeRun): Promise<KnownRows> {
       paginationOpts: { cursor, numItems: SCAN_PAGE, maximumBytesRead: SCAN_PAGE_BYTES },
     });
     for (const row of page.page) {
-      known.ids.set(row.key, `${row.id}|${row.bytes}|${row.missing ? "m" : ""}`);
-      if (row.provisioned) known.provisioned.add(row.key);
+      known.add(row.key, row.id, row.bytes, row.provisioned, row.missing);
     }
     if (page.isDone) return known;
     cursor = page.continueCursor;
@@ -282,12 +314,11 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
           continue;
         }
         const key = parsed.fields.providerResourceId;
-        const entry = known.ids.get(key);
-        if (entry === LISTED) {
+        const existing = known.list(key);
+        if (existing === "repeated") {
           duplicates++;
           continue;
         }
-        known.ids.set(key, LISTED);
         if (parsed.trimmed !== undefined && parsed.trimmed.length > 0) {
           stats.trimmed = (stats.trimmed ?? 0) + 1;
           if (trimmedKeys.length < MAX_NAMED_ITEMS) trimmedKeys.push(truncate(key, 100));
@@ -296,7 +327,6 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
         names?.set(key, fields.name);
         // A chunk is bounded by what it sends and by what it reads: the row it
         // replaces may be larger than the item.
-        const existing = entry === undefined ? null : splitKnown(entry);
         const bytes = Math.max(utf8Length(JSON.stringify(fields)), existing?.bytes ?? 0);
         const full = chunker.add({ fields, rowId: existing?.id ?? null }, bytes);
         if (full !== null) await flush(full);
@@ -343,10 +373,7 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
  */
 async function settleUnlisted(run: TypeRun, stats: TypeSyncStats, known: KnownRows) {
   const { ctx, dockId, leaseId, type } = run;
-  const candidates: { id: string; key: string; marked: boolean }[] = [];
-  for (const [key, entry] of known.ids) {
-    if (entry !== LISTED && !known.provisioned.has(key)) candidates.push({ ...splitKnown(entry), key });
-  }
+  const candidates = [...known.unlisted()];
   if (candidates.length === 0) return;
 
   const verdicts: StaleVerdicts = { gone: [], missing: [], present: [] };
