@@ -62,6 +62,8 @@ export interface DockAdapter {
    * deletion before a row is removed.
    */
   readonly lookup: Partial<Record<SyncedType, (client: ProviderClient, key: string) => Promise<RawItem | null>>>;
+  /** Whether a type's rows name the server they are attached to from the dock's server rows. */
+  readonly needsServerNames: boolean;
   /** Pure mapping of one item; the action uses it to order and chunk items by key. */
   readonly parse: Partial<{ [T in SyncedType]: (item: RawItem) => Parsed<T> }>;
   syncServers?: SyncMethod;

@@ -30,6 +30,7 @@ export function defineAdapter(spec: AdapterSpec): DockAdapter {
   return {
     provider: spec.provider,
     verifyCredentials: spec.verifyCredentials,
+    needsServerNames: spec.blockVolumes?.enrich !== undefined,
     list: {
       ...(spec.servers && { servers: spec.servers.list }),
       ...(spec.blockVolumes && { blockVolumes: spec.blockVolumes.list }),

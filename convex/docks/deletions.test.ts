@@ -1,7 +1,7 @@
-// A row is deleted only when its item is gone at the provider: confirmed by
-// the provider's single-item GET (404), or missed by two complete listings in
-// a row. A listing that shifts while it is read must not cost a live item its
-// row or its project links.
+// A row is deleted only when its item is gone at the provider, as its
+// single-item GET (404) confirms; however many listings miss it, it is only
+// marked missing. A listing that shifts while it is read must not cost a live
+// item its row or its project links.
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { ProviderAccount } from "../../docks/emulator/accounts";
 import type { Emulator } from "../../docks/emulator/server";

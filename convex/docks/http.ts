@@ -118,7 +118,13 @@ export type ClientOptions = {
   // Largest listing read, in items; a larger one fails with ListingTooLargeError.
   maxItems?: number;
   sleep?: (ms: number) => Promise<void>;
+  // Shared with another client of the same token (the sync's lookups), so a
+  // rate-limit window one of them used up pauses both.
+  pace?: Pace;
 };
+
+/** When the provider's rate-limit window allows requests again (ms since the epoch). */
+export type Pace = { pausedUntil: number };
 
 // A 500-item page of realistic items is about 1 MB; anything past 8 MiB is a
 // fault (or a hostile proxy), and reading it whole could exhaust the memory
@@ -383,7 +389,7 @@ export class ProviderClient {
   private readonly sleep: (ms: number) => Promise<void>;
   // Set when an answer said the rate-limit window is used up: no request
   // starts before the window resets, so concurrent pages do not pile up 429s.
-  private pausedUntil = 0;
+  readonly pace: Pace;
   // 404s whose body was the provider's own "not found" (see getItem).
   private readonly notFound = new WeakSet<ProviderError>();
 
@@ -397,6 +403,7 @@ export class ProviderClient {
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     this.maxItems = options.maxItems ?? DEFAULT_MAX_LISTING_ITEMS;
     this.sleep = options.sleep ?? defaultSleep;
+    this.pace = options.pace ?? { pausedUntil: 0 };
   }
 
   // Every text an error carries passes through here: a provider (or a proxy,
@@ -453,7 +460,7 @@ export class ProviderClient {
     if (Date.now() >= this.deadline) {
       throw this.error(endpoint, null, "this sync's time budget ran out before the request", false);
     }
-    const pause = this.pausedUntil - Date.now();
+    const pause = this.pace.pausedUntil - Date.now();
     if (pause > 0) {
       if (Date.now() + pause >= this.deadline) {
         throw this.error(endpoint, 429, "the rate limit resets after this sync's time budget", false);
@@ -499,7 +506,7 @@ export class ProviderClient {
     // waited out the window does not then wait a millisecond more.
     const answeredAt = Date.now();
     const exhausted = exhaustedWindowResetMs(response.headers, answeredAt);
-    if (exhausted !== undefined) this.pausedUntil = Math.max(this.pausedUntil, answeredAt + exhausted);
+    if (exhausted !== undefined) this.pace.pausedUntil = Math.max(this.pace.pausedUntil, answeredAt + exhausted);
     if (!response.ok) {
       const err = this.error(
         endpoint,
@@ -681,11 +688,19 @@ export class ProviderClient {
     check(1, first);
     // Pages of large items: fewer in flight, so the pages held at once stay
     // near PAGE_MEMORY_BUDGET whatever the item size (an action has 64 MiB).
-    const pageBytes = Math.max(1, JSON.stringify(first.items).length);
-    const window = Math.max(1, Math.min(this.concurrency, Math.floor(PAGE_MEMORY_BUDGET / pageBytes)));
+    // The window follows the largest page seen so far, and opens past one
+    // page only once a page after the first has shown its size: a small
+    // page 1 must not let six huge pages in at once.
+    let largestPage = Math.max(1, JSON.stringify(first.items).length);
+    let sizedPages = 0;
+    const windowNow = () =>
+      Math.max(
+        1,
+        Math.min(this.concurrency, sizedPages === 0 ? 1 : this.concurrency, Math.floor(PAGE_MEMORY_BUDGET / largestPage)),
+      );
 
     // Settled pages not yet handed out, and requests under way: together never
-    // more than `window`, so memory holds a few pages, not the listing.
+    // more than the window, so memory holds a few pages, not the listing.
     type Settled = { page: number; ok: true; items: T[] } | { page: number; ok: false; error: unknown };
     const ready: Settled[] = [];
     let inFlight = 0;
@@ -693,12 +708,14 @@ export class ProviderClient {
     let failed = false;
     let wake: (() => void) | undefined;
     const launch = () => {
-      while (!failed && !cancel.signal.aborted && nextPage <= pageCount && inFlight + ready.length < window) {
+      while (!failed && !cancel.signal.aborted && nextPage <= pageCount && inFlight + ready.length < windowNow()) {
         const page = nextPage++;
         inFlight++;
         void fetchPage(page)
           .then((got): Settled => {
             check(page, got);
+            largestPage = Math.max(largestPage, JSON.stringify(got.items).length);
+            sizedPages++;
             return { page, ok: true, items: got.items };
           })
           .catch((error: unknown): Settled => ({ page, ok: false, error }))

@@ -294,8 +294,8 @@ export const syncDockResources = internalMutation({
 
 /**
  * Settles rows a complete listing did not return: deletes those the provider
- * confirmed gone (and those missing from two complete listings), marks the
- * rest missing. See settleStaleRows.
+ * confirmed gone, marks the unconfirmed ones missing, unmarks those it still
+ * has. See settleStaleRows.
  */
 export const settleStaleResources = internalMutation({
   args: {

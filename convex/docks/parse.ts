@@ -19,7 +19,10 @@ export function asItem(value: unknown): Item {
 const MAX_ROW_TEXT = 512;
 // An id keys the row and is compared with the next sync's: it is never cut,
 // so one that Convex cannot hold or no provider would send skips the item.
-const MAX_ID_LENGTH = 1024;
+// Real ids are short (a UUID is 36 characters, a Linode bucket key under 100);
+// the sync action keeps every key of a listing in memory, so a longer one is
+// not an id.
+const MAX_ID_LENGTH = 256;
 
 /** Text cut to `max` code units with the "…" marking the cut, never between a surrogate pair. */
 function cut(text: string, max: number): string {

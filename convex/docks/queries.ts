@@ -89,6 +89,31 @@ export const listDockKeys = internalQuery({
   },
 });
 
+/**
+ * A page of the dock's server names by provider key: after the servers are
+ * synced, the sync action reads them once so that volume rows can name their
+ * server without a read per attachment in each chunk.
+ */
+export const listServerNames = internalQuery({
+  args: { dockId: v.id("docks"), paginationOpts: paginationOptsValidator },
+  returns: v.object({
+    page: v.array(v.object({ key: v.string(), name: v.string() })),
+    isDone: v.boolean(),
+    continueCursor: v.string(),
+  }),
+  handler: async (ctx, args) => {
+    const result = await ctx.db
+      .query("servers")
+      .withIndex("by_dock_resource", (q) => q.eq("dockId", args.dockId))
+      .paginate(args.paginationOpts);
+    return {
+      page: result.page.map((r) => ({ key: r.providerResourceId, name: r.name })),
+      isDone: result.isDone,
+      continueCursor: result.continueCursor,
+    };
+  },
+});
+
 /** Runs the access check for an action (the caller's identity travels with runQuery). */
 export const checkOrgRole = internalQuery({
   args: { orgId: v.id("organizations"), minimum: vRole },

@@ -116,7 +116,7 @@ function errorMessage(e: unknown): string {
 
 /** The code a UI branches on for a failed listing or request. */
 export function errorCodeOf(e: unknown): SyncErrorCode {
-  if (e instanceof IncompleteListingError) {
+  if (e instanceof IncompleteListingError || e instanceof KeysTooLarge) {
     return "INCOMPLETE_LISTING";
   }
   if (e instanceof ProviderError) {
@@ -136,6 +136,8 @@ function isLeaseLost(e: unknown): boolean {
 }
 
 class LeaseLost extends Error {}
+// A chunk could not be written (not a provider failure).
+class WriteFailed extends Error {}
 
 /** Runs `work` over `items` with at most `limit` in flight. */
 async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
@@ -161,8 +163,8 @@ type TypeRun = {
   // Removes every echo of the dock's token from a text.
   redact: (text: string) => string;
   type: SyncedType;
-  // Server names by key from this sync's complete servers listing, for the
-  // rows that name the server they are attached to; absent when it failed.
+  // The dock's server names by key, read after the servers synced, for the
+  // rows that name the server they are attached to.
   serverNames?: ServerNames;
 };
 
@@ -189,6 +191,17 @@ export function withoutSecret<F>(fields: F, redact: (text: string) => string): F
   return clean(fields) as F;
 }
 
+// Characters of keys one listing may hold in the action: 100,000 keys of 80
+// characters; real keys are 36 or fewer.
+export const MAX_KEY_CHARS = 8_000_000;
+
+/** The listing's keys outgrow what the action may hold. */
+export class KeysTooLarge extends Error {
+  constructor() {
+    super("the listing's ids are too many or too long for one sync to hold");
+  }
+}
+
 const LISTED = 1;
 const PROVISIONED = 2;
 const MARKED = 4;
@@ -203,11 +216,14 @@ const NEW_KEY = -1;
  */
 export class KnownRows {
   private readonly slots = new Map<string, number>();
+  // Characters of the keys held: bounded, whatever a provider sends.
+  private keyChars = 0;
   private readonly ids: string[] = [];
   private readonly sizes: number[] = [];
   private readonly flags: number[] = [];
 
   add(key: string, id: string, bytes: number, provisioned: boolean, marked: boolean) {
+    this.keyChars += key.length;
     this.slots.set(key, this.ids.length);
     this.ids.push(id);
     this.sizes.push(bytes);
@@ -223,6 +239,8 @@ export class KnownRows {
     const slot = this.slots.get(key);
     if (slot === NEW_KEY || (slot !== undefined && this.flags[slot] & LISTED)) return "repeated";
     if (slot === undefined) {
+      this.keyChars += key.length;
+      if (this.keyChars > MAX_KEY_CHARS) throw new KeysTooLarge();
       this.slots.set(key, NEW_KEY);
       return null;
     }
@@ -276,8 +294,6 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
   const trimmedKeys: string[] = [];
   let duplicates = 0;
   const chunker = new Chunker<{ fields: SyncedFields<SyncedType>; rowId: string | null }>();
-  // The servers listing's names, gathered while it streams.
-  const names = type === "servers" ? new Map<string, string>() : undefined;
 
   const flush = async (items: { fields: SyncedFields<SyncedType>; rowId: string | null }[]) => {
     if (items.length === 0) return;
@@ -289,13 +305,18 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
             const name = key === undefined ? undefined : run.serverNames!.get(key);
             return name === undefined ? [] : [{ key: key!, name }];
           });
-    const result = await ctx.runMutation(internal.docks.mutations.syncDockResources, {
-      dockId,
-      leaseId,
-      fetchedData: { [type]: items.map((i) => i.fields) },
-      rowIds: { [type]: items.map((i) => i.rowId) },
-      serverNames,
-    });
+    let result;
+    try {
+      result = await ctx.runMutation(internal.docks.mutations.syncDockResources, {
+        dockId,
+        leaseId,
+        fetchedData: { [type]: items.map((i) => i.fields) },
+        rowIds: { [type]: items.map((i) => i.rowId) },
+        serverNames,
+      });
+    } catch (e) {
+      throw isLeaseLost(e) ? new LeaseLost() : new WriteFailed(errorMessage(e));
+    }
     const r = result[type] as ChunkResult;
     stats.inserted += r.inserted;
     stats.updated += r.updated;
@@ -314,6 +335,13 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
           continue;
         }
         const key = parsed.fields.providerResourceId;
+        // An id holding the dock's token (a provider or proxy reflecting the
+        // Authorization header) cannot be stored, shown or matched again.
+        if (run.redact(key) !== key) {
+          stats.skipped++;
+          if (skipReasons.length < 3) skipReasons.push("the item's id holds the dock's API token");
+          continue;
+        }
         const existing = known.list(key);
         if (existing === "repeated") {
           duplicates++;
@@ -324,7 +352,6 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
           if (trimmedKeys.length < MAX_NAMED_ITEMS) trimmedKeys.push(truncate(key, 100));
         }
         const fields = withoutSecret(parsed.fields, run.redact);
-        names?.set(key, fields.name);
         // A chunk is bounded by what it sends and by what it reads: the row it
         // replaces may be larger than the item.
         const bytes = Math.max(utf8Length(JSON.stringify(fields)), existing?.bytes ?? 0);
@@ -333,19 +360,21 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
       }
     }
   } catch (e) {
-    if (isLeaseLost(e)) throw new LeaseLost();
+    if (e instanceof LeaseLost || isLeaseLost(e)) throw new LeaseLost();
     listingError = e;
   }
   try {
-    await flush(chunker.take());
+    if (!(listingError instanceof WriteFailed)) await flush(chunker.take());
   } catch (e) {
-    if (isLeaseLost(e)) throw new LeaseLost();
-    stats.error = `writing failed: ${errorMessage(e)}`;
+    if (e instanceof LeaseLost) throw e;
+    listingError = e;
+  }
+  if (trimmedKeys.length > 0) stats.trimmedKeys = trimmedKeys;
+  if (listingError instanceof WriteFailed) {
+    stats.error = `writing failed: ${listingError.message}`;
     stats.errorCode = "WRITE_FAILED";
     return "failed";
   }
-  if (trimmedKeys.length > 0) stats.trimmedKeys = trimmedKeys;
-  if (names !== undefined && listingError === undefined) run.serverNames = names;
   if (listingError !== undefined) {
     stats.error = errorMessage(listingError);
     stats.errorCode = errorCodeOf(listingError);
@@ -373,8 +402,15 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
  */
 async function settleUnlisted(run: TypeRun, stats: TypeSyncStats, known: KnownRows) {
   const { ctx, dockId, leaseId, type } = run;
-  const candidates = [...known.unlisted()];
-  if (candidates.length === 0) return;
+  const all = [...known.unlisted()];
+  if (all.length === 0) return;
+  // Each sync starts the confirmations at another place, so rows that keep
+  // answering (items the listing cannot read) never hold the budget forever.
+  const start = run.startedAt % all.length;
+  const candidates = [...all.slice(start), ...all.slice(0, start)];
+  // A listing with unreadable items marks nothing it could not confirm: one
+  // of those items may be the row's.
+  const markable = stats.skipped === 0;
 
   const verdicts: StaleVerdicts = { gone: [], missing: [], present: [] };
   const lookup = run.adapter.lookup[type]!;
@@ -385,7 +421,7 @@ async function settleUnlisted(run: TypeRun, stats: TypeSyncStats, known: KnownRo
     // A lookup endpoint that keeps failing is not asked for every row: the
     // rest wait, marked missing, for a later sync.
     if (failures >= LOOKUP_FAILURE_LIMIT) {
-      verdicts.missing.push(row.id);
+      if (markable) verdicts.missing.push(row.id);
       return;
     }
     asked++;
@@ -394,7 +430,7 @@ async function settleUnlisted(run: TypeRun, stats: TypeSyncStats, known: KnownRo
       (item === null ? verdicts.gone : verdicts.present).push(row.id);
     } catch {
       failures++;
-      verdicts.missing.push(row.id);
+      if (markable) verdicts.missing.push(row.id);
     }
   });
   stats.lookups = asked;
@@ -402,7 +438,7 @@ async function settleUnlisted(run: TypeRun, stats: TypeSyncStats, known: KnownRo
   let alreadyMarked = 0;
   for (const row of candidates.slice(CONFIRM_LIMIT)) {
     if (row.marked) alreadyMarked++;
-    else verdicts.missing.push(row.id);
+    else if (markable) verdicts.missing.push(row.id);
   }
 
   let marked = 0;
@@ -498,18 +534,38 @@ export async function runDockSync(
   const lookupClient = new ProviderClient({
     ...options,
     retry: { ...options.retry, maxAttempts: Math.min(options.retry.maxAttempts, LOOKUP_ATTEMPTS) },
+    // A window the listing used up pauses the lookups too.
+    pace: client.pace,
   });
   const redact = secretRedactor(token);
   let serverNames: ServerNames | undefined;
+  const readServerNames = async (): Promise<ServerNames> => {
+    const names: ServerNames = new Map();
+    let cursor: string | null = null;
+    for (;;) {
+      const page: { page: { key: string; name: string }[]; isDone: boolean; continueCursor: string } =
+        await ctx.runQuery(internal.docks.queries.listServerNames, {
+          dockId,
+          paginationOpts: { cursor, numItems: SCAN_PAGE, maximumBytesRead: SCAN_PAGE_BYTES },
+        });
+      for (const row of page.page) names.set(row.key, row.name);
+      if (page.isDone) return names;
+      cursor = page.continueCursor;
+    }
+  };
 
   // One type at a time, servers first: a volume's row names the server it is
   // attached to, and one streamed listing at a time bounds the action's memory.
   const types = SYNCED_TYPES.filter((t) => adapter.list[t] !== undefined);
   try {
     for (const type of types) {
+      // The servers as they stand after their own sync (listed now, or kept
+      // when their listing failed or an item was unreadable).
+      if (type !== "servers" && adapter.needsServerNames && serverNames === undefined) {
+        serverNames = await readServerNames();
+      }
       const run: TypeRun = { ctx, dockId, leaseId, startedAt, adapter, client, concurrency, lookupClient, redact, type, serverNames };
       stats[type] = await syncType(run);
-      serverNames ??= run.serverNames;
     }
   } catch (e) {
     // Another sync owns the dock now; it records its own outcome.
