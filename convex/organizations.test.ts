@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { api } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { MAX_ORGS_PER_USER } from "./lib/auth";
+import { LIST_MAX_ROWS } from "./lib/boundedLists";
 import { newTest, seedDock, seedMember, seedOrg } from "./test.setup";
 
 describe("organizations", () => {
@@ -236,5 +237,159 @@ describe("organizations per user", () => {
     const last = orgIds[orgIds.length - 1];
     const dockId = await seedDock(t, last, "linode", "1".repeat(64));
     expect((await as.query(api.docks.queries.listDocks, {})).map((d) => d._id)).toEqual([dockId]);
+  });
+});
+
+describe("adding members by email", () => {
+  test("an admin adds someone who has signed in, whatever the case and spaces of the email typed", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as: admin } = await seedMember(t, orgId, "admin");
+    const { userId } = await seedMember(t, null, "member", { email: "Ann.Smith@Example.test" });
+    const added = await admin.mutation(api.organizations.addMemberByEmail, {
+      orgId,
+      email: "  ann.smith@EXAMPLE.test ",
+      role: "member",
+    });
+    expect(added).toBe(userId);
+    expect((await rolesIn(t, orgId))[userId]).toBe("member");
+    // The stored email is left as the person signed in with it.
+    expect((await t.run((ctx) => ctx.db.get("users", userId)))?.email).toBe("Ann.Smith@Example.test");
+  });
+
+  test("an unknown email is NOT_FOUND and says the person must sign in first; nothing written", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as: admin } = await seedMember(t, orgId, "admin");
+    const before = await rolesIn(t, orgId);
+    const refused = await refusal(
+      admin.mutation(api.organizations.addMemberByEmail, { orgId, email: "nobody@example.test", role: "viewer" }),
+    );
+    expect(refused.code).toBe("NOT_FOUND");
+    expect(refused.message).toMatch(/sign in/);
+    expect(await rolesIn(t, orgId)).toEqual(before);
+  });
+
+  test("an empty email is INVALID_ARGUMENT, even though users without email exist", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as: admin } = await seedMember(t, orgId, "admin");
+    await seedMember(t, null, "member", { email: "" });
+    const refused = await refusal(
+      admin.mutation(api.organizations.addMemberByEmail, { orgId, email: "   ", role: "viewer" }),
+    );
+    expect(refused.code).toBe("INVALID_ARGUMENT");
+  });
+
+  test("two accounts with the same email are refused rather than guessed between", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as: admin } = await seedMember(t, orgId, "admin");
+    await seedMember(t, null, "member", { email: "twin@example.test" });
+    await seedMember(t, null, "member", { email: "TWIN@example.test" });
+    const before = await rolesIn(t, orgId);
+    const refused = await refusal(
+      admin.mutation(api.organizations.addMemberByEmail, { orgId, email: "twin@example.test", role: "viewer" }),
+    );
+    expect(refused.code).toBe("INVALID_ARGUMENT");
+    expect(await rolesIn(t, orgId)).toEqual(before);
+  });
+
+  test("follows setMemberRole's rules: only owners grant owner, an existing member's role changes", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as: owner } = await seedMember(t, orgId, "owner");
+    const { as: admin } = await seedMember(t, orgId, "admin");
+    const { userId } = await seedMember(t, orgId, "viewer", { email: "v@example.test" });
+    const refused = await refusal(
+      admin.mutation(api.organizations.addMemberByEmail, { orgId, email: "v@example.test", role: "owner" }),
+    );
+    expect(refused.code).toBe("FORBIDDEN");
+    await admin.mutation(api.organizations.addMemberByEmail, { orgId, email: "v@example.test", role: "admin" });
+    expect((await rolesIn(t, orgId))[userId]).toBe("admin");
+    await owner.mutation(api.organizations.addMemberByEmail, { orgId, email: "v@example.test", role: "owner" });
+    expect((await rolesIn(t, orgId))[userId]).toBe("owner");
+  });
+
+  test(`no one is added by email to more than ${MAX_ORGS_PER_USER} organizations: LIMIT_REACHED`, async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as: owner } = await seedMember(t, orgId, "owner");
+    const { userId } = await seedMember(t, null, "member", { email: "busy@example.test" });
+    await t.run(async (ctx) => {
+      for (let i = 0; i < MAX_ORGS_PER_USER; i++) {
+        const other = await ctx.db.insert("organizations", { name: `Org ${i}` });
+        await ctx.db.insert("memberships", { orgId: other, userId, role: "viewer" });
+      }
+    });
+    const refused = await refusal(
+      owner.mutation(api.organizations.addMemberByEmail, { orgId, email: "busy@example.test", role: "viewer" }),
+    );
+    expect(refused.code).toBe("LIMIT_REACHED");
+    expect((await rolesIn(t, orgId))[userId]).toBeUndefined();
+  });
+});
+
+describe("the caller's organizations and an organization's members", () => {
+  test("listMine answers each org the caller belongs to with its name and the caller's role, in join order", async () => {
+    const t = newTest();
+    const first = await seedOrg(t, "First");
+    const second = await seedOrg(t, "Second");
+    await seedOrg(t, "Not mine");
+    const { as, userId } = await seedMember(t, first, "viewer");
+    await t.run((ctx) => ctx.db.insert("memberships", { orgId: second, userId, role: "admin" }));
+    expect(await as.query(api.organizations.listMine, {})).toEqual([
+      { orgId: first, name: "First", role: "viewer" },
+      { orgId: second, name: "Second", role: "admin" },
+    ]);
+  });
+
+  test("listMine is empty for an identity never stored and for a user in no org", async () => {
+    const t = newTest();
+    const ghost = t.withIdentity({ tokenIdentifier: "https://auth.test|ghost", name: "Ghost" });
+    expect(await ghost.query(api.organizations.listMine, {})).toEqual([]);
+    const { as } = await seedMember(t, null);
+    expect(await as.query(api.organizations.listMine, {})).toEqual([]);
+  });
+
+  test("listMembers shows a member every member of the org with name, email and role, in join order", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const other = await seedOrg(t, "Other");
+    const owner = await seedMember(t, orgId, "owner", { name: "Olive", email: "olive@example.test" });
+    const viewer = await seedMember(t, orgId, "viewer", { name: "Vic", email: "Vic@example.test" });
+    const member = await seedMember(t, orgId, "member", { name: "Mo", email: "mo@example.test" });
+    await seedMember(t, other, "owner");
+    expect(await member.as.query(api.organizations.listMembers, { orgId })).toEqual([
+      { userId: owner.userId, name: "Olive", email: "olive@example.test", role: "owner" },
+      { userId: viewer.userId, name: "Vic", email: "Vic@example.test", role: "viewer" },
+      { userId: member.userId, name: "Mo", email: "mo@example.test", role: "member" },
+    ]);
+  });
+
+  test("listMembers is empty for viewers and for members of another org", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const other = await seedOrg(t, "Other");
+    await seedMember(t, orgId, "owner");
+    const { as: viewer } = await seedMember(t, orgId, "viewer");
+    const { as: stranger } = await seedMember(t, other, "owner");
+    expect(await viewer.query(api.organizations.listMembers, { orgId })).toEqual([]);
+    expect(await stranger.query(api.organizations.listMembers, { orgId })).toEqual([]);
+  });
+});
+
+describe("member list bounds", () => {
+  test("an org with more members than one answer holds is refused with TOO_MANY_ROWS, never cut short", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as } = await seedMember(t, orgId, "member");
+    await t.run(async (ctx) => {
+      for (let i = 0; i < LIST_MAX_ROWS; i++) {
+        const userId = await ctx.db.insert("users", { name: `U${i}`, email: `u${i}@x.test`, tokenIdentifier: `t|${i}` });
+        await ctx.db.insert("memberships", { orgId, userId, role: "viewer" });
+      }
+    });
+    await expect(as.query(api.organizations.listMembers, { orgId })).rejects.toThrow(/TOO_MANY_ROWS/);
   });
 });

@@ -1,11 +1,21 @@
 // Organizations and their members: the tenancy every other table is scoped by.
 import { v } from "convex/values";
-import type { Id } from "./_generated/dataModel";
-import { mutation, type MutationCtx } from "./_generated/server";
-import { CAPABILITIES, getMembership, MAX_ORGS_PER_USER, requireOrgRole, requireUser } from "./lib/auth";
+import type { Doc, Id } from "./_generated/dataModel";
+import { mutation, query, type MutationCtx } from "./_generated/server";
+import {
+  CAPABILITIES,
+  getMembership,
+  MAX_ORGS_PER_USER,
+  readableMemberships,
+  readableOrgIds,
+  requireOrgRole,
+  requireUser,
+} from "./lib/auth";
+import { collectForOrgs } from "./lib/boundedLists";
 import { fail } from "./lib/errors";
 import { requireName } from "./lib/names";
-import { vRole } from "./validators";
+import { normalizeEmail } from "./users";
+import { type Role, vMember, vMyOrganization, vRole } from "./validators";
 
 const MAX_MEMBERS_SCANNED = 1000;
 
@@ -54,28 +64,120 @@ export const createOrganization = mutation({
   },
 });
 
+/**
+ * Gives `target` `role` in the org, adding them when they are not a member:
+ * the rules setMemberRole and addMemberByEmail share. `caller` is the
+ * membership requireOrgRole returned; only owners grant owner or change an
+ * owner's role; the last owner keeps it; a new membership respects
+ * MAX_ORGS_PER_USER. `target` null (no such user) is NOT_FOUND with `notFound`,
+ * checked after the owner rule so an admin learns nothing more by asking for
+ * owner.
+ */
+async function putMemberRole(
+  ctx: MutationCtx,
+  orgId: Id<"organizations">,
+  caller: Doc<"memberships">,
+  target: Doc<"users"> | null,
+  role: Role,
+  notFound: string,
+): Promise<Id<"users">> {
+  if (role === "owner" && caller.role !== "owner") {
+    fail("FORBIDDEN", "Only an owner can make someone an owner.");
+  }
+  if (target === null) fail("NOT_FOUND", notFound);
+  const existing = await getMembership(ctx, orgId, target._id);
+  if (existing === null) {
+    await refuseMembershipPastLimit(ctx, target._id, "theirs");
+    await ctx.db.insert("memberships", { orgId, userId: target._id, role });
+  } else if (existing.role !== role) {
+    if (existing.role === "owner") {
+      if (caller.role !== "owner") fail("FORBIDDEN", "Only an owner can change an owner's role.");
+      await refuseLastOwner(ctx, orgId, target._id, "An organization keeps at least one owner.");
+    }
+    await ctx.db.patch("memberships", existing._id, { role });
+  }
+  return target._id;
+}
+
 /** Adds a stored user to the org, or changes their role. Admins and owners only; only owners grant owner. */
 export const setMemberRole = mutation({
   args: { orgId: v.id("organizations"), userId: v.id("users"), role: vRole },
   returns: v.null(),
   handler: async (ctx, args) => {
     const { membership } = await requireOrgRole(ctx, args.orgId, CAPABILITIES.manageMembers);
-    if (args.role === "owner" && membership.role !== "owner") {
-      fail("FORBIDDEN", "Only an owner can make someone an owner.");
-    }
-    if ((await ctx.db.get("users", args.userId)) === null) fail("NOT_FOUND", "No such user.");
-    const existing = await getMembership(ctx, args.orgId, args.userId);
-    if (existing === null) {
-      await refuseMembershipPastLimit(ctx, args.userId, "theirs");
-      await ctx.db.insert("memberships", { orgId: args.orgId, userId: args.userId, role: args.role });
-    } else if (existing.role !== args.role) {
-      if (existing.role === "owner") {
-        if (membership.role !== "owner") fail("FORBIDDEN", "Only an owner can change an owner's role.");
-        await refuseLastOwner(ctx, args.orgId, args.userId, "An organization keeps at least one owner.");
-      }
-      await ctx.db.patch("memberships", existing._id, { role: args.role });
-    }
+    const target = await ctx.db.get("users", args.userId);
+    await putMemberRole(ctx, args.orgId, membership, target, args.role, "No such user.");
     return null;
+  },
+});
+
+/**
+ * Adds someone by the email they signed in with (or changes their role, as
+ * setMemberRole does). Only people who have signed in at least once have a
+ * users row to find; the lookup ignores case and surrounding spaces.
+ */
+export const addMemberByEmail = mutation({
+  args: { orgId: v.id("organizations"), email: v.string(), role: vRole },
+  returns: v.id("users"),
+  handler: async (ctx, args) => {
+    const { membership } = await requireOrgRole(ctx, args.orgId, CAPABILITIES.manageMembers);
+    const key = normalizeEmail(args.email);
+    if (key === undefined) fail("INVALID_ARGUMENT", "Enter an email address.");
+    // Two accounts (two sign-in methods) may share an email; adding either
+    // could hand access to the wrong one, so that case is refused.
+    const matches = await ctx.db
+      .query("users")
+      .withIndex("by_email", (q) => q.eq("normalizedEmail", key))
+      .take(2);
+    if (matches.length > 1) {
+      fail("INVALID_ARGUMENT", "Several accounts use this email; add the person from their account instead.");
+    }
+    return await putMemberRole(
+      ctx,
+      args.orgId,
+      membership,
+      matches[0] ?? null,
+      args.role,
+      "No one has signed in with this email yet. Ask them to sign in once first, then add them.",
+    );
+  },
+});
+
+/** The orgs the caller belongs to, with their role in each, in the order they joined. */
+export const listMine = query({
+  args: {},
+  returns: v.array(vMyOrganization),
+  handler: async (ctx) => {
+    const memberships = await readableMemberships(ctx);
+    const result = [];
+    for (const m of memberships) {
+      const org = await ctx.db.get("organizations", m.orgId);
+      if (org !== null) result.push({ orgId: m.orgId, name: org.name, role: m.role });
+    }
+    return result;
+  },
+});
+
+/**
+ * The org's members in the order they joined, for members and above; [] for
+ * viewers and anyone outside the org. Every member or TOO_MANY_ROWS, never a
+ * silently cut list.
+ */
+export const listMembers = query({
+  args: { orgId: v.id("organizations") },
+  returns: v.array(vMember),
+  handler: async (ctx, args) => {
+    const orgIds = await readableOrgIds(ctx, args.orgId, CAPABILITIES.readMembers);
+    return await collectForOrgs(
+      orgIds,
+      async function* (orgId) {
+        for await (const m of ctx.db.query("memberships").withIndex("by_orgId", (q) => q.eq("orgId", orgId))) {
+          const user = await ctx.db.get("users", m.userId);
+          if (user !== null) yield { userId: user._id, name: user.name, email: user.email, role: m.role };
+        }
+      },
+      "this organization has more members than one list can show",
+    );
   },
 });
 

@@ -37,7 +37,10 @@ function resourceTable<F extends typeof resourceFields>(fields: F) {
 
 export default defineSchema({
   // Written on first sign-in; never deleted by this module.
-  users: defineTable(userFields).index("by_tokenIdentifier", ["tokenIdentifier"]),
+  users: defineTable(userFields)
+    .index("by_tokenIdentifier", ["tokenIdentifier"])
+    // addMemberByEmail's case-insensitive lookup (normalizedEmail, not email).
+    .index("by_email", ["normalizedEmail"]),
   organizations: defineTable(organizationFields),
   memberships: defineTable(membershipFields)
     .index("by_userId", ["userId"])

@@ -255,6 +255,8 @@ async function world() {
   const token = emulator.accounts.vultr.token;
   const dockId = await seedDock(t, orgId, "vultr", token, { name: "Target dock" });
   const otherDockId = await seedDock(t, otherOrgId, "vultr", token, { name: "Other dock" });
+  // Typed as a person might: other case, stray spaces (the lookup ignores both).
+  const candidateEmail = ` ${(await t.run((ctx) => ctx.db.get("users", candidate.userId)))!.email.toUpperCase()} `;
   const rows = await seedRows(t, orgId, dockId, "target");
   const otherRows = await seedRows(t, otherOrgId, otherDockId, "other");
   const callers: Record<CallerName, Client> = {
@@ -282,6 +284,7 @@ async function world() {
     secondOwnerId: secondOwner.userId,
     removableId: removable.userId,
     candidateId: candidate.userId,
+    candidateEmail,
     otherOwnerId: outsider.userId,
     token,
     dockId,
@@ -464,6 +467,25 @@ const CASES: Case[] = [
     expect: gated("owner", async (_r, w) => expect(await roleOf(w, w.orgId, w.secondOwnerId)).toBe("admin")),
   },
   {
+    ref: api.organizations.addMemberByEmail,
+    kind: "mutation",
+    variant: "add a member",
+    call: (c, w) =>
+      c.mutation(api.organizations.addMemberByEmail, { orgId: w.orgId, email: w.candidateEmail, role: "member" }),
+    expect: gated("admin", async (result, w) => {
+      expect(result).toBe(w.candidateId);
+      expect(await roleOf(w, w.orgId, w.candidateId)).toBe("member");
+    }),
+  },
+  {
+    ref: api.organizations.addMemberByEmail,
+    kind: "mutation",
+    variant: "grant owner",
+    call: (c, w) =>
+      c.mutation(api.organizations.addMemberByEmail, { orgId: w.orgId, email: w.candidateEmail, role: "owner" }),
+    expect: gated("owner", async (_r, w) => expect(await roleOf(w, w.orgId, w.candidateId)).toBe("owner")),
+  },
+  {
     ref: api.organizations.removeMember,
     kind: "mutation",
     variant: "remove a member",
@@ -485,6 +507,56 @@ const CASES: Case[] = [
     expect: gated("viewer", async (_r, w, caller) => {
       expect(await roleOf(w, w.orgId, w.userIds[caller]!)).toBeNull();
       expect(await w.callers[caller].query(api.docks.queries.listDocks, {})).toEqual([]);
+    }),
+  },
+  {
+    ref: api.users.me,
+    kind: "query",
+    call: (c) => c.query(api.users.me, {}),
+    expect: {
+      anonymous: { empty: null },
+      unstored: { empty: null },
+      ...Object.fromEntries(
+        (["outsider", "viewer", "member", "admin", "owner"] as const).map((caller) => [
+          caller,
+          {
+            ok: (result: unknown, w: World) => {
+              // Only the caller's own row, and never its tokenIdentifier.
+              expect(Object.keys(result as object).sort()).toEqual(["_id", "email", "name"]);
+              expect((result as { _id: string })._id).toBe(w.userIds[caller]);
+            },
+          },
+        ]),
+      ),
+    } as Record<CallerName, Expectation>,
+  },
+  {
+    ref: api.organizations.listMine,
+    kind: "query",
+    call: (c) => c.query(api.organizations.listMine, {}),
+    expect: ownOrgsOnly((result, w, caller) =>
+      expect(result).toEqual([
+        caller === "outsider"
+          ? { orgId: w.otherOrgId, name: "Other", role: "owner" }
+          : { orgId: w.orgId, name: "Target", role: caller },
+      ]),
+    ),
+  },
+  {
+    ref: api.organizations.listMembers,
+    kind: "query",
+    call: (c, w) => c.query(api.organizations.listMembers, { orgId: w.orgId }),
+    expect: readGated("member", [], (result, w) => {
+      const members = result as Record<string, unknown>[];
+      expect(members.map((m) => m.userId)).toEqual([
+        w.userIds.viewer,
+        w.userIds.member,
+        w.userIds.admin,
+        w.userIds.owner,
+        w.secondOwnerId,
+        w.removableId,
+      ]);
+      expect(members.every((m) => Object.keys(m).sort().join() === "email,name,role,userId")).toBe(true);
     }),
   },
   {
@@ -678,9 +750,9 @@ const CELLS = CASES.flatMap((kase) =>
   })),
 );
 
-// 19 public functions × 7 callers = 133 function/caller pairs; with the
-// variants (setMemberRole ×3, removeMember ×2, the array queries with and
-// without orgId) the table has 26 rows × 7 callers = 182 cells.
+// 23 public functions × 7 callers = 161 function/caller pairs; with the
+// variants (setMemberRole ×3, addMemberByEmail ×2, removeMember ×2, the array
+// queries with and without orgId) the table has 31 rows × 7 callers = 217 cells.
 describe(`access matrix: ${MATRIX_FUNCTIONS.length} functions × ${CALLERS.length} callers = ${
   MATRIX_FUNCTIONS.length * CALLERS.length
 } pairs, ${CELLS.length} cells with variants`, () => {
@@ -860,8 +932,11 @@ describe("matrix coverage", () => {
       "docks/mutations:setDockSyncInterval": ["docks"],
       "docks/queries:listAuditLogs": ["organizations"],
       "docks/queries:listDocks": ["organizations"],
+      "organizations:addMemberByEmail": ["organizations"],
       "organizations:createOrganization": [],
       "organizations:leaveOrganization": ["organizations"],
+      "organizations:listMembers": ["organizations"],
+      "organizations:listMine": [],
       "organizations:removeMember": ["organizations", "users"],
       "organizations:setMemberRole": ["organizations", "users"],
       "resources/queries:listBlockVolumes": ["organizations"],
@@ -870,6 +945,7 @@ describe("matrix coverage", () => {
       "resources/queries:paginateBlockVolumes": ["docks", "organizations"],
       "resources/queries:paginateBuckets": ["docks", "organizations"],
       "resources/queries:paginateServers": ["docks", "organizations"],
+      "users:me": [],
       "users:storeUser": [],
     });
   });
@@ -981,6 +1057,17 @@ const ORG_FUNCTIONS: {
     fn: "leaveOrganization",
     call: (c, _w, orgId) => c.mutation(api.organizations.leaveOrganization, { orgId }),
     denied: { code: "FORBIDDEN" },
+  },
+  {
+    fn: "addMemberByEmail",
+    call: (c, w, orgId) =>
+      c.mutation(api.organizations.addMemberByEmail, { orgId, email: w.candidateEmail, role: "owner" }),
+    denied: { code: "FORBIDDEN" },
+  },
+  {
+    fn: "listMembers",
+    call: (c, _w, orgId) => c.query(api.organizations.listMembers, { orgId }),
+    denied: { ok: [] },
   },
   { fn: "listDocks", call: (c, _w, orgId) => c.query(api.docks.queries.listDocks, { orgId }), denied: { ok: [] } },
   {

@@ -11,6 +11,7 @@ import type { Doc, Id } from "./_generated/dataModel";
 import { documentLimitProblems } from "./lib/documentLimits";
 import { dockKeyBinding, encryptApiKey } from "./lib/encryption";
 import schema from "./schema";
+import { normalizeEmail } from "./users";
 import type { Provider, Role } from "./validators";
 
 export const modules = import.meta.glob("./**/*.*s");
@@ -163,9 +164,12 @@ export async function seedMember(
   const n = ++userCounter;
   const tokenIdentifier = overrides.tokenIdentifier ?? `https://auth.test|user-${n}`;
   const userId = await t.run(async (ctx) => {
+    const email = overrides.email ?? `user${n}@example.test`;
+    // As storeUser stores it: the email as sent, and its lookup key beside it.
     const id = await ctx.db.insert("users", {
       name: `User ${n}`,
-      email: `user${n}@example.test`,
+      email,
+      normalizedEmail: normalizeEmail(email),
       tokenIdentifier,
       ...overrides,
     });

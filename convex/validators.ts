@@ -43,9 +43,23 @@ export const RESOURCE_TABLES: ResourceTable[] = vResourceTable.members.map((m) =
 
 export const userFields = {
   name: v.string(),
+  // As the identity provider sent it (shown to people as they typed it).
   email: v.string(),
+  // Trimmed and lower-cased email, the key addMemberByEmail looks up (by_email);
+  // absent when the provider sent no email. Optional because rows stored
+  // before it existed lack it until their user's next storeUser.
+  normalizedEmail: v.optional(v.string()),
   tokenIdentifier: v.string(),
 };
+
+/** What users.me answers: never tokenIdentifier. */
+export const vOwnUser = v.object({ _id: v.id("users"), name: v.string(), email: v.string() });
+
+/** One org of the caller, for an org switcher. */
+export const vMyOrganization = v.object({ orgId: v.id("organizations"), name: v.string(), role: vRole });
+
+/** One member of an org, as other members see them. */
+export const vMember = v.object({ userId: v.id("users"), name: v.string(), email: v.string(), role: vRole });
 
 export const organizationFields = {
   name: v.string(),

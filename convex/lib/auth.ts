@@ -17,6 +17,8 @@ export const CAPABILITIES = {
   syncDock: "member",
   manageDocks: "admin",
   manageMembers: "admin",
+  // Viewers see the org's resources but not who else is in it.
+  readMembers: "member",
   readAudit: "admin",
 } as const satisfies Record<string, Role>;
 
@@ -39,6 +41,16 @@ export async function getCurrentUserOrNull(ctx: QueryCtx): Promise<Doc<"users"> 
     .query("users")
     .withIndex("by_tokenIdentifier", (q) => q.eq("tokenIdentifier", identity.tokenIdentifier))
     .unique();
+}
+
+/**
+ * The access check for the caller's own row (users.me): the row for the
+ * caller's tokenIdentifier, or null when not signed in or never stored (a
+ * query answers null, not an error, so a signed-out dashboard still loads).
+ * It takes no id, so it can only ever answer the caller.
+ */
+export async function readableOwnUser(ctx: QueryCtx): Promise<Doc<"users"> | null> {
+  return await getCurrentUserOrNull(ctx);
 }
 
 /** The signed-in user's row; UNAUTHENTICATED when there is none. */
@@ -118,19 +130,35 @@ export async function readableOrgIds(
     const membership = await getMembership(ctx, orgId, user._id);
     return membership !== null && roleAtLeast(membership.role, minimum) ? [orgId] : [];
   }
-  // Small by construction: no membership is added past MAX_ORGS_PER_USER
-  // (organizations.ts). Read whole, never cut: a cap here would silently drop
-  // the orgs joined last (and memberships written before the bound existed).
-  const memberships = await ctx.db
-    .query("memberships")
-    .withIndex("by_userId", (q) => q.eq("userId", user._id))
-    .collect();
+  const memberships = await membershipsOf(ctx, user._id);
   return memberships.filter((m) => roleAtLeast(m.role, minimum)).map((m) => m.orgId);
 }
 
 /**
- * The most organizations one user may belong to. createOrganization and
- * setMemberRole refuse a membership past it (LIMIT_REACHED), which keeps
+ * The access check for the caller's own memberships (the org switcher):
+ * UNAUTHENTICATED without an identity, [] for an identity never stored, as
+ * readableOrgIds answers; otherwise every membership, in join order.
+ */
+export async function readableMemberships(ctx: QueryCtx): Promise<Doc<"memberships">[]> {
+  await requireIdentity(ctx);
+  const user = await getCurrentUserOrNull(ctx);
+  if (user === null) return [];
+  return await membershipsOf(ctx, user._id);
+}
+
+async function membershipsOf(ctx: QueryCtx, userId: Id<"users">): Promise<Doc<"memberships">[]> {
+  // Small by construction: no membership is added past MAX_ORGS_PER_USER
+  // (organizations.ts). Read whole, never cut: a cap here would silently drop
+  // the orgs joined last (and memberships written before the bound existed).
+  return await ctx.db
+    .query("memberships")
+    .withIndex("by_userId", (q) => q.eq("userId", userId))
+    .collect();
+}
+
+/**
+ * The most organizations one user may belong to. createOrganization,
+ * setMemberRole and addMemberByEmail refuse a membership past it (LIMIT_REACHED), which keeps
  * readableOrgIds' read of a user's memberships small.
  */
 export const MAX_ORGS_PER_USER = 100;
