@@ -1,6 +1,7 @@
 // Validators defined once: the field maps feed `defineTable` in schema.ts and the
 // `args` / `returns` of every function, and `Infer` gives the TypeScript types.
-import { v, type Infer, type Validator } from "convex/values";
+import { paginationResultValidator } from "convex/server";
+import { v, type Infer } from "convex/values";
 
 export const vProvider = v.union(
   v.literal("vultr"),
@@ -296,17 +297,7 @@ export const vAuditLogDoc = v.object({
 });
 
 /** What `.paginate()` returns, for a row validator: the returns of every paginated query. */
-export function vPage<T extends Validator<unknown, "required", string>>(item: T) {
-  return v.object({
-    page: v.array(item),
-    isDone: v.boolean(),
-    continueCursor: v.string(),
-    splitCursor: v.optional(v.union(v.string(), v.null())),
-    pageStatus: v.optional(
-      v.union(v.literal("SplitRecommended"), v.literal("SplitRequired"), v.null()),
-    ),
-  });
-}
+export const vPage = paginationResultValidator;
 
 /** The answer of a paginated query where the caller may see nothing. */
 export const EMPTY_PAGE = { page: [], isDone: true, continueCursor: "" };
