@@ -172,11 +172,12 @@ type TypeRun = {
  * The row fields with every echo of the dock's token removed. A provider or a
  * proxy can reflect the Authorization header into an item; what is stored is
  * shown to every viewer. Items that hold no echo (all but a hostile few) are
- * returned as they are after one scan of their JSON.
+ * returned as they are after one scan of their JSON, which comes back too:
+ * the chunk's byte count needs it.
  */
-export function withoutSecret<F>(fields: F, redact: (text: string) => string): F {
+export function withoutTokenEchoes<F>(fields: F, redact: (text: string) => string): { fields: F; json: string } {
   const json = JSON.stringify(fields);
-  if (redact(json) === json) return fields;
+  if (redact(json) === json) return { fields, json };
   const clean = (value: unknown): unknown => {
     if (typeof value === "string") return redact(value);
     if (Array.isArray(value)) return value.map(clean);
@@ -188,7 +189,8 @@ export function withoutSecret<F>(fields: F, redact: (text: string) => string): F
     }
     return value;
   };
-  return clean(fields) as F;
+  const cleaned = clean(fields) as F;
+  return { fields: cleaned, json: JSON.stringify(cleaned) };
 }
 
 // Characters of keys one listing may hold in the action: 100,000 keys of 80
@@ -351,10 +353,10 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
           stats.trimmed = (stats.trimmed ?? 0) + 1;
           if (trimmedKeys.length < MAX_NAMED_ITEMS) trimmedKeys.push(truncate(key, 100));
         }
-        const fields = withoutSecret(parsed.fields, run.redact);
+        const { fields, json } = withoutTokenEchoes(parsed.fields, run.redact);
         // A chunk is bounded by what it sends and by what it reads: the row it
         // replaces may be larger than the item.
-        const bytes = Math.max(utf8Length(JSON.stringify(fields)), existing?.bytes ?? 0);
+        const bytes = Math.max(utf8Length(json), existing?.bytes ?? 0);
         const full = chunker.add({ fields, rowId: existing?.id ?? null }, bytes);
         if (full !== null) await flush(full);
       }
