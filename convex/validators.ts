@@ -236,6 +236,9 @@ export const blockVolumeFields = {
   mountId: v.optional(v.string()),
   blockType: v.optional(v.string()),
   filesystemType: v.optional(v.string()),
+  // US dollars a month, where the provider gives a price (Vultr's `cost`);
+  // absent means unknown, never free.
+  monthlyCost: v.optional(v.number()),
 };
 
 export const bucketFields = {
@@ -247,6 +250,8 @@ export const bucketFields = {
   s3Endpoint: v.optional(v.string()),
   sizeBytes: v.number(),
   objectCount: v.number(),
+  // US dollars a month, where the provider gives a price; absent means unknown.
+  monthlyCost: v.optional(v.number()),
 };
 
 // Rows as the dashboard queries return them.

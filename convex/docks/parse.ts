@@ -82,6 +82,16 @@ export function requiredNumber(item: Item, field: string): number {
   return value;
 }
 
+/**
+ * A price as the provider gave it (US dollars a month), or undefined when it
+ * is absent or not a usable amount. A bad price makes the cost unknown; it
+ * never costs the user the row.
+ */
+export function optionalPrice(item: Item, field: string): number | undefined {
+  const value = item[field];
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
 function rawOptionalString(item: Item, field: string): string | undefined {
   const value = item[field];
   if (value === undefined || value === null || value === "") return undefined;

@@ -21,9 +21,23 @@ describe("Vultr mapping", () => {
         mountId: block.mount_id,
         blockType: block.block_type,
         filesystemType: undefined,
+        monthlyCost: block.cost,
         fullApiData: { block },
       },
     });
+  });
+
+  test.each([
+    ["absent", undefined],
+    ["null", null],
+    ["a string", "25.00"],
+    ["negative", -1],
+    ["not finite", Number.NaN],
+  ])("a block whose cost is %s keeps its row with the cost unknown", (_, cost) => {
+    const parsed = parseVultrBlock({ ...blocksSample.blocks[0], cost });
+    expect(parsed.ok).toBe(true);
+    expect(parsed.ok && parsed.fields.monthlyCost).toBeUndefined();
+    expect(parsed.ok && parsed.fields.sizeGb).toBe(blocksSample.blocks[0].size_gb);
   });
 
   test("a detached block (empty attachment strings) has no attachment", () => {

@@ -2,6 +2,7 @@
 // `blockVolumes` row.
 import { defineAdapter } from "../../defineAdapter";
 import {
+  optionalPrice,
   optionalString,
   parseWith,
   requiredId,
@@ -41,6 +42,8 @@ export const parseVultrBlock = parseWith((item, store) => {
     mountId: optionalString(item, "mount_id"),
     blockType: optionalString(item, "block_type"),
     filesystemType: undefined,
+    // Vultr's `cost` is the block's monthly price in US dollars.
+    monthlyCost: optionalPrice(item, "cost"),
     fullApiData: { block: store(item) },
   };
 });
