@@ -619,7 +619,7 @@ const CASES: Case[] = [
   {
     ref: api.docks.mutations.setDockSyncInterval,
     kind: "mutation",
-    call: (c, w) => c.mutation(api.docks.mutations.setDockSyncInterval, { dockId: w.dockId, intervalMinutes: 60 }),
+    call: (c, w) => c.mutation(api.docks.mutations.setDockSyncInterval, { dockId: w.dockId, syncIntervalMs: 60 * 60_000 }),
     expect: gated(
       "admin",
       async (_r, w) =>
@@ -967,7 +967,7 @@ const DOCK_FUNCTIONS = [
   {
     fn: "setDockSyncInterval",
     call: (c: Client, _w: World, dockId: Id<"docks">) =>
-      c.mutation(api.docks.mutations.setDockSyncInterval, { dockId, intervalMinutes: 5 }),
+      c.mutation(api.docks.mutations.setDockSyncInterval, { dockId, syncIntervalMs: 5 * 60_000 }),
   },
   {
     fn: "deleteDock",

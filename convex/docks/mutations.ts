@@ -104,17 +104,22 @@ export const renameDock = mutation({
   },
 });
 
-/** Sets how often the cron re-syncs this dock; the next due time moves with it. */
+/**
+ * Sets how often the cron re-syncs this dock, in milliseconds like every other
+ * time in the API (and like the dock's `syncIntervalMs`); the next due time
+ * moves with it. A whole number of ms within the bounds, else INVALID_ARGUMENT.
+ */
 export const setDockSyncInterval = mutation({
-  args: { dockId: v.id("docks"), intervalMinutes: v.number() },
+  args: { dockId: v.id("docks"), syncIntervalMs: v.number() },
   returns: v.null(),
   handler: async (ctx, args) => {
     const { user, dock } = await requireDockRole(ctx, args.dockId, CAPABILITIES.manageDocks);
-    const intervalMs = Math.round(args.intervalMinutes * 60_000);
-    if (!Number.isFinite(intervalMs) || intervalMs < MIN_SYNC_INTERVAL_MS || intervalMs > MAX_SYNC_INTERVAL_MS) {
+    const intervalMs = args.syncIntervalMs;
+    if (!Number.isInteger(intervalMs) || intervalMs < MIN_SYNC_INTERVAL_MS || intervalMs > MAX_SYNC_INTERVAL_MS) {
       fail(
         "INVALID_ARGUMENT",
-        `The interval must be between ${MIN_SYNC_INTERVAL_MS / 60_000} and ${MAX_SYNC_INTERVAL_MS / 60_000} minutes.`,
+        `syncIntervalMs must be a whole number of milliseconds from ${MIN_SYNC_INTERVAL_MS} (${MIN_SYNC_INTERVAL_MS / 60_000} minutes) ` +
+          `to ${MAX_SYNC_INTERVAL_MS} (${MAX_SYNC_INTERVAL_MS / 60_000} minutes).`,
       );
     }
     const patch: Partial<Doc<"docks">> = { syncIntervalMs: intervalMs };
@@ -124,7 +129,7 @@ export const setDockSyncInterval = mutation({
       patch.nextSyncAt = dock.lastSyncAt + nextSyncDelayMs(intervalMs, dock.consecutiveFailures ?? 0);
     }
     await ctx.db.patch("docks", dock._id, patch);
-    await recordAudit(ctx, dock, "dock.intervalChanged", user._id, `${intervalMs / 60_000} minutes`);
+    await recordAudit(ctx, dock, "dock.intervalChanged", user._id, `${intervalMs} ms (${intervalMs / 60_000} minutes)`);
     return null;
   },
 });
