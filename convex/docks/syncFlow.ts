@@ -27,7 +27,7 @@ import {
   secretRedactor,
   type RetryPolicy,
 } from "./http";
-import { SYNC_BUDGET_MS } from "./lease";
+import { moreUrgentCode, SYNC_BUDGET_MS } from "./lease";
 import { SyncProgressTracker } from "./progress";
 import { getAdapter } from "./registry";
 import type { ChunkResult, ServerNames, StaleVerdicts } from "./sync";
@@ -531,7 +531,9 @@ async function syncType(run: TypeRun): Promise<TypeSyncStats> {
       stats.error = truncate(
         [stats.error, `removing deleted items failed: ${errorMessage(e)}`].filter(Boolean).join("; "),
       );
-      stats.errorCode ??= errorCodeOf(e);
+      // Lookups never throw here (a failed one keeps its row): what failed is
+      // a settle write, and that outranks items skipped in the listing.
+      stats.errorCode = moreUrgentCode(stats.errorCode, "WRITE_FAILED");
     }
     return stats;
   }
