@@ -619,7 +619,7 @@ const CASES: Case[] = [
   {
     ref: api.docks.mutations.setDockSyncInterval,
     kind: "mutation",
-    call: (c, w) => c.mutation(api.docks.mutations.setDockSyncInterval, { dockId: w.dockId, intervalMinutes: 60 }),
+    call: (c, w) => c.mutation(api.docks.mutations.setDockSyncInterval, { dockId: w.dockId, syncIntervalMs: 60 * 60_000 }),
     expect: gated(
       "admin",
       async (_r, w) =>
@@ -967,7 +967,7 @@ const DOCK_FUNCTIONS = [
   {
     fn: "setDockSyncInterval",
     call: (c: Client, _w: World, dockId: Id<"docks">) =>
-      c.mutation(api.docks.mutations.setDockSyncInterval, { dockId, intervalMinutes: 5 }),
+      c.mutation(api.docks.mutations.setDockSyncInterval, { dockId, syncIntervalMs: 5 * 60_000 }),
   },
   {
     fn: "deleteDock",
@@ -1409,6 +1409,35 @@ const BAD_ARGUMENTS: BadCase[] = [
     call: (c) => c.query(api.resources.queries.listServers, { orgId: 42 as unknown as Id<"organizations"> }),
     expected: { validator: true },
   },
+  {
+    label: "setDockSyncInterval with the old intervalMinutes argument",
+    call: (c, w) =>
+      c.mutation(api.docks.mutations.setDockSyncInterval, { dockId: w.dockId, intervalMinutes: 60 } as unknown as {
+        dockId: Id<"docks">;
+        syncIntervalMs: number;
+      }),
+    expected: { validator: true },
+  },
+  {
+    label: "setDockSyncInterval with a string syncIntervalMs",
+    call: (c, w) =>
+      c.mutation(api.docks.mutations.setDockSyncInterval, { dockId: w.dockId, syncIntervalMs: "3600000" as unknown as number }),
+    expected: { validator: true },
+  },
+  // The interval: a whole number of ms from 5 minutes to a day, INVALID_ARGUMENT.
+  ...[
+    ["60 (minutes, the old unit)", 60],
+    ["one ms under 5 minutes", 5 * 60_000 - 1],
+    ["one ms over a day", 24 * 60 * 60_000 + 1],
+    ["a fraction of a ms", 30 * 60_000 + 0.5],
+    ["Infinity", Number.POSITIVE_INFINITY],
+  ].map(
+    ([what, syncIntervalMs]): BadCase => ({
+      label: `setDockSyncInterval with ${what}`,
+      call: (c, w) => c.mutation(api.docks.mutations.setDockSyncInterval, { dockId: w.dockId, syncIntervalMs: syncIntervalMs as number }),
+      expected: { code: "INVALID_ARGUMENT" },
+    }),
+  ),
   // Names and keys: checked by the function, INVALID_ARGUMENT.
   {
     label: "createOrganization with an empty name",

@@ -60,6 +60,24 @@ afterEach(() => {
   }
 });
 
+// Observers of document writes (a test counting how often a document is
+// written, and with what); called after each write the backend accepted.
+type WriteObserver = (write: { op: "insert" | "replace" | "patch"; id: string; value: JsonDocument }) => void;
+const writeObservers = new Set<WriteObserver>();
+
+/** Calls `observer` with every write of the document `id` until the returned function is called. */
+export function observeWrites(id: string, observer: (value: JsonDocument, op: "insert" | "replace" | "patch") => void) {
+  const watch: WriteObserver = (write) => {
+    if (write.id === id) observer(write.value, write.op);
+  };
+  writeObservers.add(watch);
+  return () => writeObservers.delete(watch);
+}
+
+function notifyWrite(op: "insert" | "replace" | "patch", id: string, value: JsonDocument) {
+  for (const observer of writeObservers) observer({ op, id, value });
+}
+
 function enforceDocumentLimits() {
   const convex = (globalThis as { Convex?: object }).Convex;
   const descriptor = convex && Object.getOwnPropertyDescriptor(convex, "asyncSyscall");
@@ -109,12 +127,14 @@ function checkedSyscall(inner: AsyncSyscall): AsyncSyscall {
       checkDocument(table, after);
       const result = await inner(op, jsonArgs);
       if (before !== undefined) written.set(args.id!, after);
+      notifyWrite("patch", args.id!, args.value!);
       return result;
     }
     checkDocument(table, args.value!);
     const result = await inner(op, jsonArgs);
     const id = op === "1.0/insert" ? (JSON.parse(result) as { _id: string })._id : args.id!;
     written.set(id, args.value!);
+    notifyWrite(op === "1.0/insert" ? "insert" : "replace", id, args.value!);
     return result;
   };
   checkedSyscalls.set(inner, wrapped);

@@ -134,6 +134,46 @@ export const vSyncStatus = v.union(
 );
 export type SyncStatus = Infer<typeof vSyncStatus>;
 
+// What a running sync has done so far, on the dock while it runs (see
+// docks/progress.ts for when it is written). Counts only, never text.
+export const vSyncPhase = v.union(
+  // The lease is taken; the action is reading the key and the dock's rows.
+  v.literal("starting"),
+  // `type`'s listing is being read page by page and written in chunks.
+  v.literal("listing"),
+  // `type`'s rows a complete listing did not return are being confirmed gone
+  // with the provider and settled (deleted or marked missing).
+  v.literal("confirmingDeletions"),
+);
+export type SyncPhase = Infer<typeof vSyncPhase>;
+
+export const vTypeSyncProgress = v.object({
+  type: vSyncedType,
+  // Provider pages read, and the items in them.
+  pages: v.number(),
+  fetched: v.number(),
+  // Rows written so far: inserted, updated; unchanged rows are not written.
+  inserted: v.number(),
+  updated: v.number(),
+  unchanged: v.number(),
+  skipped: v.number(),
+  deleted: v.number(),
+  // The type's sync ended (its outcome is in lastSyncStats once the sync ends).
+  done: v.boolean(),
+});
+export type TypeSyncProgress = Infer<typeof vTypeSyncProgress>;
+
+export const vSyncProgress = v.object({
+  phase: vSyncPhase,
+  // The type being listed or settled; absent while starting.
+  type: v.optional(vSyncedType),
+  // Every type this sync has reached, in sync order.
+  types: v.array(vTypeSyncProgress),
+  // Milliseconds since the epoch when the action took this snapshot.
+  updatedAt: v.number(),
+});
+export type SyncProgress = Infer<typeof vSyncProgress>;
+
 // A dock's sync status as the dashboard shows it; no key material.
 export const dockStatusFields = {
   // "syncing" while a sync holds the lease (syncLeaseId, syncStartedAt).
@@ -144,6 +184,10 @@ export const dockStatusFields = {
   lastSyncError: v.optional(v.string()),
   lastSyncErrorCode: v.optional(vSyncErrorCode),
   lastSyncStats: v.optional(vSyncStats),
+  // Set while syncState is "syncing": the running sync's phase and counts so
+  // far. A new sync starts it afresh; the sync's end (finished, failed or
+  // reaped as dead) clears it, and lastSyncStats holds the outcome.
+  syncProgress: v.optional(vSyncProgress),
   // Scheduling for the cron: when this dock is next due, and how many syncs
   // in a row failed (drives the backoff).
   syncIntervalMs: v.optional(v.number()),

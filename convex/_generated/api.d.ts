@@ -32,6 +32,7 @@ import type * as docks_http from "../docks/http.js";
 import type * as docks_lease from "../docks/lease.js";
 import type * as docks_mutations from "../docks/mutations.js";
 import type * as docks_parse from "../docks/parse.js";
+import type * as docks_progress from "../docks/progress.js";
 import type * as docks_queries from "../docks/queries.js";
 import type * as docks_registry from "../docks/registry.js";
 import type * as docks_removal from "../docks/removal.js";
@@ -78,6 +79,7 @@ declare const fullApi: ApiFromModules<{
   "docks/lease": typeof docks_lease;
   "docks/mutations": typeof docks_mutations;
   "docks/parse": typeof docks_parse;
+  "docks/progress": typeof docks_progress;
   "docks/queries": typeof docks_queries;
   "docks/registry": typeof docks_registry;
   "docks/removal": typeof docks_removal;

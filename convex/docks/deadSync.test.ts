@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import type { Emulator } from "../../docks/emulator/server";
 import { api, internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
-import { newTest, rowsOf, seedDock, seedMember, seedOrg, startTestEmulator, type TestConvex } from "../test.setup";
+import { newTest, observeWrites, rowsOf, seedDock, seedMember, seedOrg, startTestEmulator, type TestConvex } from "../test.setup";
 import { parseVultrBlock } from "./adapters/vultr/adapter";
 import { DEFAULT_SYNC_INTERVAL_MS, nextSyncDelayMs } from "./lease";
 import * as syncFlow from "./syncFlow";
@@ -31,6 +31,14 @@ function killNextSyncAfterOneChunk() {
       dockId,
       leaseId,
       fetchedData: { blockVolumes: [parsed.fields] },
+      progress: {
+        phase: "listing",
+        type: "blockVolumes",
+        types: [
+          { type: "blockVolumes", pages: 1, fetched: 1, inserted: 0, updated: 0, unchanged: 0, skipped: 0, deleted: 0, done: false },
+        ],
+        updatedAt: Date.now(),
+      },
     });
     throw new Error("JavaScript heap out of memory");
   });
@@ -69,8 +77,10 @@ async function pressSyncAndLetItDie(t: TestConvex, as: ReturnType<TestConvex["wi
   await as.mutation(api.docks.mutations.syncDock, { dockId });
   await untilJobEnds(t, dockId);
   const dock = await dockOf(t, dockId);
-  // Nothing recorded the death: the lease is still held.
+  // Nothing recorded the death: the lease is still held, and the progress
+  // it last wrote (with its chunk's row) is still on the dock.
   expect(dock?.syncState).toBe("syncing");
+  expect(dock?.syncProgress?.types[0]).toMatchObject({ type: "blockVolumes", fetched: 1, inserted: 1 });
   return dock!;
 }
 
@@ -89,6 +99,7 @@ describe("a sync whose action dies", () => {
     expect(dock.lastSyncErrorCode).toBe("SYNC_DIED");
     expect(dock.lastSyncError).toMatch(/without recording an outcome/);
     expect(dock.consecutiveFailures).toBe(1);
+    expect(dock.syncProgress).toBeUndefined();
     expect(dock.nextSyncAt).toBeGreaterThanOrEqual(before + nextSyncDelayMs(DEFAULT_SYNC_INTERVAL_MS, 1));
     // What the dead sync wrote before it died stays.
     expect(await rowsOf(t, "blockVolumes", dockId)).toHaveLength(1);
@@ -99,13 +110,22 @@ describe("a sync whose action dies", () => {
     await pressSyncAndLetItDie(t, member, dockId);
     const [dock] = await viewer.query(api.docks.queries.listDocks, {});
     expect(dock).toMatchObject({ syncState: "idle", lastSyncStatus: "error", lastSyncErrorCode: "SYNC_DIED" });
+    // A dead sync's last progress is not shown as if it were still moving.
+    expect(dock.syncProgress).toBeUndefined();
   });
 
   test("does not block the button: pressing it records the failure and starts a new sync that completes", async () => {
     const { t, member, dockId } = await setup();
     await pressSyncAndLetItDie(t, member, dockId);
+    const progress: unknown[] = [];
+    const stop = observeWrites(dockId, (value) => progress.push(value.syncProgress));
     await member.mutation(api.docks.mutations.syncDock, { dockId });
     await untilJobEnds(t, dockId);
+    stop();
+    // The new sync starts its progress afresh, not from the dead sync's counts.
+    // First the dead sync is recorded, its progress cleared (a patch's unset field)...
+    expect(progress[0]).toEqual({ $undefined: null });
+    expect(progress[1]).toEqual({ phase: "starting", types: [], updatedAt: expect.any(Number) });
     const dock = (await dockOf(t, dockId))!;
     expect(dock.syncState).toBe("idle");
     expect(dock.lastSyncStatus).toBe("success");

@@ -38,6 +38,7 @@ export async function recordDeadSync(
     syncState: "idle",
     syncLeaseId: undefined,
     syncJobId: undefined,
+    syncProgress: undefined,
     lastSyncStatus: "error",
     lastSyncAt: now,
     lastSyncError: reason,

@@ -69,6 +69,11 @@ const CODE_PRIORITY: SyncErrorCode[] = [
   "ITEMS_SKIPPED",
 ];
 
+/** Of two codes, the one that asks more of the user (see CODE_PRIORITY). */
+export function moreUrgentCode(a: SyncErrorCode | undefined, b: SyncErrorCode): SyncErrorCode {
+  return a !== undefined && CODE_PRIORITY.indexOf(a) < CODE_PRIORITY.indexOf(b) ? a : b;
+}
+
 /** The one code the dock shows for a sync that did not fully succeed. */
 export function summarizeErrorCode(stats: SyncStats, fatalCode: SyncErrorCode | undefined): SyncErrorCode | undefined {
   if (fatalCode !== undefined) return fatalCode;

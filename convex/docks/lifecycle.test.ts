@@ -8,6 +8,7 @@ import type { Id } from "../_generated/dataModel";
 import type { Provider } from "../validators";
 import { newTest, rowsOf, seedDock, seedMember, seedOrg, startTestEmulator, syncNow, type TestConvex } from "../test.setup";
 import { PURGE_BATCH } from "./removal";
+import { MAX_SYNC_INTERVAL_MS, MIN_SYNC_INTERVAL_MS } from "./lease";
 
 let emulator: Emulator;
 beforeEach(async () => {
@@ -181,19 +182,27 @@ describe("dock lifecycle", () => {
 });
 
 describe("sync interval", () => {
-  test("an admin sets a dock's interval; the next due time moves with it; out-of-range intervals are refused", async () => {
+  test("an admin sets a dock's interval in ms, the unit the dock reports; the next due time moves with it; out-of-range intervals are refused", async () => {
     const { t, orgId, as } = await admin();
     const dockId = await connect(t, as, orgId, "vultr", "V");
-    await as.mutation(api.docks.mutations.setDockSyncInterval, { dockId, intervalMinutes: 60 });
+    await as.mutation(api.docks.mutations.setDockSyncInterval, { dockId, syncIntervalMs: 60 * 60_000 });
     const dock = (await t.run((ctx) => ctx.db.get("docks", dockId)))!;
     expect(dock.syncIntervalMs).toBe(60 * 60_000);
     expect(dock.nextSyncAt).toBe(dock.lastSyncAt! + 60 * 60_000);
-    for (const intervalMinutes of [1, 0, -5, 24 * 60 + 1, Number.NaN]) {
-      await expect(as.mutation(api.docks.mutations.setDockSyncInterval, { dockId, intervalMinutes })).rejects.toThrow(
+    // Below 5 minutes, above a day, not a whole number of ms, and a value in
+    // minutes (the unit this call took before) are all refused.
+    for (const syncIntervalMs of [60_000, 0, -5 * 60_000, 24 * 60 * 60_000 + 1, 30 * 60_000 + 0.5, Number.NaN, 60]) {
+      await expect(as.mutation(api.docks.mutations.setDockSyncInterval, { dockId, syncIntervalMs })).rejects.toThrow(
         /INVALID_ARGUMENT/,
       );
     }
     expect((await t.run((ctx) => ctx.db.get("docks", dockId)))!.syncIntervalMs).toBe(60 * 60_000);
+    // The bounds themselves are accepted, and the dock list reports the same unit.
+    for (const syncIntervalMs of [MIN_SYNC_INTERVAL_MS, MAX_SYNC_INTERVAL_MS]) {
+      await as.mutation(api.docks.mutations.setDockSyncInterval, { dockId, syncIntervalMs });
+      const [listed] = await as.query(api.docks.queries.listDocks, { orgId });
+      expect(listed.syncIntervalMs).toBe(syncIntervalMs);
+    }
   });
 });
 

@@ -9,7 +9,7 @@ import { numberFromEnv } from "../lib/settings";
 import { CAPABILITIES, requireDockRole, requireOrgRole } from "../lib/auth";
 import { fail } from "../lib/errors";
 import { requireName } from "../lib/names";
-import { vProvider, vSyncedType, vSyncErrorCode, vSyncStats, type SyncedType } from "../validators";
+import { vProvider, vSyncedType, vSyncErrorCode, vSyncProgress, vSyncStats, type SyncedType } from "../validators";
 import type { SyncMethod } from "./_types";
 import {
   DEFAULT_SYNC_INTERVAL_MS,
@@ -25,6 +25,7 @@ import {
 } from "./lease";
 import { PROVIDER_NAMES } from "./http";
 import { getAdapter } from "./registry";
+import { withChunkWritten } from "./progress";
 import { purgeDockBatch } from "./removal";
 import { reapIfDead } from "./deadSync";
 import { settleStaleRows, type ChunkResult } from "./sync";
@@ -61,6 +62,8 @@ export async function startSync(
     syncLeaseId: leaseId,
     syncJobId,
     syncStartedAt: now,
+    // A new sync's progress starts afresh, whatever an earlier one left.
+    syncProgress: { phase: "starting", types: [], updatedAt: now },
     // Not due again while this sync may run; finishSync sets the real time.
     // If the action dies, the cron sees its job's state within a minute.
     nextSyncAt: now + LEASE_TTL_MS,
@@ -104,17 +107,22 @@ export const renameDock = mutation({
   },
 });
 
-/** Sets how often the cron re-syncs this dock; the next due time moves with it. */
+/**
+ * Sets how often the cron re-syncs this dock, in milliseconds like every other
+ * time in the API (and like the dock's `syncIntervalMs`); the next due time
+ * moves with it. A whole number of ms within the bounds, else INVALID_ARGUMENT.
+ */
 export const setDockSyncInterval = mutation({
-  args: { dockId: v.id("docks"), intervalMinutes: v.number() },
+  args: { dockId: v.id("docks"), syncIntervalMs: v.number() },
   returns: v.null(),
   handler: async (ctx, args) => {
     const { user, dock } = await requireDockRole(ctx, args.dockId, CAPABILITIES.manageDocks);
-    const intervalMs = Math.round(args.intervalMinutes * 60_000);
-    if (!Number.isFinite(intervalMs) || intervalMs < MIN_SYNC_INTERVAL_MS || intervalMs > MAX_SYNC_INTERVAL_MS) {
+    const intervalMs = args.syncIntervalMs;
+    if (!Number.isInteger(intervalMs) || intervalMs < MIN_SYNC_INTERVAL_MS || intervalMs > MAX_SYNC_INTERVAL_MS) {
       fail(
         "INVALID_ARGUMENT",
-        `The interval must be between ${MIN_SYNC_INTERVAL_MS / 60_000} and ${MAX_SYNC_INTERVAL_MS / 60_000} minutes.`,
+        `syncIntervalMs must be a whole number of milliseconds from ${MIN_SYNC_INTERVAL_MS} (${MIN_SYNC_INTERVAL_MS / 60_000} minutes) ` +
+          `to ${MAX_SYNC_INTERVAL_MS} (${MAX_SYNC_INTERVAL_MS / 60_000} minutes).`,
       );
     }
     const patch: Partial<Doc<"docks">> = { syncIntervalMs: intervalMs };
@@ -124,7 +132,7 @@ export const setDockSyncInterval = mutation({
       patch.nextSyncAt = dock.lastSyncAt + nextSyncDelayMs(intervalMs, dock.consecutiveFailures ?? 0);
     }
     await ctx.db.patch("docks", dock._id, patch);
-    await recordAudit(ctx, dock, "dock.intervalChanged", user._id, `${intervalMs / 60_000} minutes`);
+    await recordAudit(ctx, dock, "dock.intervalChanged", user._id, `${intervalMs} ms (${intervalMs / 60_000} minutes)`);
     return null;
   },
 });
@@ -143,6 +151,7 @@ export const deleteDock = mutation({
       syncState: "idle",
       syncLeaseId: undefined,
       syncJobId: undefined,
+      syncProgress: undefined,
       // Never due again: the cron's range by nextSyncAt does not reach it.
       nextSyncAt: Number.MAX_SAFE_INTEGER,
     });
@@ -271,6 +280,10 @@ export const syncDockResources = internalMutation({
         buckets: v.optional(v.array(v.union(v.string(), v.null()))),
       }),
     ),
+    // The sync's progress when one is due (docks/progress.ts): stored on the
+    // dock with this chunk's writes added, so progress costs no mutation of
+    // its own while chunks flow.
+    progress: v.optional(vSyncProgress),
   },
   returns: v.object({
     servers: v.optional(vChunkResult),
@@ -287,6 +300,9 @@ export const syncDockResources = internalMutation({
       if (items === undefined || method === undefined) continue;
       const names = args.serverNames && new Map(args.serverNames.map((s) => [s.key, s.name]));
       results[type] = await method(ctx, dock, items, args.rowIds?.[type], names);
+    }
+    if (args.progress !== undefined) {
+      await ctx.db.patch("docks", dock._id, { syncProgress: withChunkWritten(args.progress, results) });
     }
     return results;
   },
@@ -309,6 +325,17 @@ export const settleStaleResources = internalMutation({
   handler: async (ctx, args) => {
     const dock = await leasedDock(ctx, args.dockId, args.leaseId);
     return await settleStaleRows(ctx, dock, args.resourceType, args.verdicts, args.syncStartedAt);
+  },
+});
+
+/** Stores a running sync's progress on the dock when no chunk is there to carry it (a phase change, lookups). */
+export const reportSyncProgress = internalMutation({
+  args: { dockId: v.id("docks"), leaseId: v.string(), progress: vSyncProgress },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const dock = await leasedDock(ctx, args.dockId, args.leaseId);
+    await ctx.db.patch("docks", dock._id, { syncProgress: args.progress });
+    return null;
   },
 });
 
@@ -337,6 +364,7 @@ export const finishSync = internalMutation({
       syncState: "idle",
       syncLeaseId: undefined,
       syncJobId: undefined,
+      syncProgress: undefined,
       lastSyncStatus: status,
       lastSyncAt: now,
       lastSyncError: summarizeErrors(args.stats, fatalError),

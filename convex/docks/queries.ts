@@ -204,6 +204,8 @@ export const listDocks = query({
         lastSyncError: dock.lastSyncError,
         lastSyncErrorCode: dock.lastSyncErrorCode,
         lastSyncStats: dock.lastSyncStats,
+        // Counts and phase names only: as safe for viewers as lastSyncStats.
+        syncProgress: dock.syncProgress,
         syncIntervalMs: dock.syncIntervalMs,
         nextSyncAt: dock.nextSyncAt,
         consecutiveFailures: dock.consecutiveFailures,
@@ -218,6 +220,7 @@ export const listDocks = query({
           Object.assign(summary, {
             syncState: "idle",
             syncStartedAt: undefined,
+            syncProgress: undefined,
             lastSyncStatus: "error",
             lastSyncError: dead,
             lastSyncErrorCode: "SYNC_DIED",

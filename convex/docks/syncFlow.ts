@@ -27,7 +27,8 @@ import {
   secretRedactor,
   type RetryPolicy,
 } from "./http";
-import { SYNC_BUDGET_MS } from "./lease";
+import { moreUrgentCode, SYNC_BUDGET_MS } from "./lease";
+import { SyncProgressTracker } from "./progress";
 import { getAdapter } from "./registry";
 import type { ChunkResult, ServerNames, StaleVerdicts } from "./sync";
 
@@ -166,7 +167,29 @@ type TypeRun = {
   // The dock's server names by key, read after the servers synced, for the
   // rows that name the server they are attached to.
   serverNames?: ServerNames;
+  // The sync's live progress on the dock, shared by every type.
+  progress: SyncProgressTracker;
 };
+
+/**
+ * Writes the sync's progress to the dock if it is due (a phase change, or
+ * the interval passed) and no chunk is there to carry it. Progress is only a
+ * view: a failed write costs a snapshot, never the sync, but a lost lease
+ * ends the sync as it would at its next chunk.
+ */
+async function reportProgress(run: TypeRun) {
+  const progress = run.progress.take();
+  if (progress === undefined) return;
+  try {
+    await run.ctx.runMutation(internal.docks.mutations.reportSyncProgress, {
+      dockId: run.dockId,
+      leaseId: run.leaseId,
+      progress,
+    });
+  } catch (e) {
+    if (isLeaseLost(e)) throw new LeaseLost();
+  }
+}
 
 /**
  * The row fields with every echo of the dock's token removed. A provider or a
@@ -315,6 +338,8 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
         fetchedData: { [type]: items.map((i) => i.fields) },
         rowIds: { [type]: items.map((i) => i.rowId) },
         serverNames,
+        // When due, the progress rides on this chunk instead of a write of its own.
+        progress: run.progress.take(),
       });
     } catch (e) {
       throw isLeaseLost(e) ? new LeaseLost() : new WriteFailed(errorMessage(e));
@@ -329,6 +354,7 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
   try {
     for await (const page of adapter.list[type]!(run.client)) {
       stats.fetched += page.length;
+      run.progress.page(type);
       for (const raw of page) {
         const parsed = parse(raw);
         if (!parsed.ok) {
@@ -360,6 +386,8 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
         const full = chunker.add({ fields, rowId: existing?.id ?? null }, bytes);
         if (full !== null) await flush(full);
       }
+      // Pages whose items all wait in the open chunk still show.
+      await reportProgress(run);
     }
   } catch (e) {
     if (e instanceof LeaseLost || isLeaseLost(e)) throw new LeaseLost();
@@ -406,6 +434,8 @@ async function settleUnlisted(run: TypeRun, stats: TypeSyncStats, known: KnownRo
   const { ctx, dockId, leaseId, type } = run;
   const all = [...known.unlisted()];
   if (all.length === 0) return;
+  run.progress.enter("confirmingDeletions", type);
+  await reportProgress(run);
   // Each sync starts the confirmations at another place, so rows that keep
   // answering (items the listing cannot read) never hold the budget forever.
   const start = run.startedAt % all.length;
@@ -434,6 +464,7 @@ async function settleUnlisted(run: TypeRun, stats: TypeSyncStats, known: KnownRo
       failures++;
       if (markable) verdicts.missing.push(row.id);
     }
+    await reportProgress(run);
   });
   stats.lookups = asked;
   // Rows already marked need no write; they are only counted.
@@ -470,6 +501,9 @@ async function syncType(run: TypeRun): Promise<TypeSyncStats> {
   const carried = { inserted: 0, updated: 0 };
   for (let round = 1; ; round++) {
     const stats = emptyStats();
+    run.progress.track(run.type, stats);
+    run.progress.enter("listing", run.type);
+    await reportProgress(run);
     let known: KnownRows;
     try {
       known = await readKnownRows(run);
@@ -493,11 +527,13 @@ async function syncType(run: TypeRun): Promise<TypeSyncStats> {
       await settleUnlisted(run, stats, known);
       stats.complete = true;
     } catch (e) {
-      if (isLeaseLost(e)) throw new LeaseLost();
+      if (e instanceof LeaseLost || isLeaseLost(e)) throw new LeaseLost();
       stats.error = truncate(
         [stats.error, `removing deleted items failed: ${errorMessage(e)}`].filter(Boolean).join("; "),
       );
-      stats.errorCode ??= errorCodeOf(e);
+      // Lookups never throw here (a failed one keeps its row): what failed is
+      // a settle write, and that outranks items skipped in the listing.
+      stats.errorCode = moreUrgentCode(stats.errorCode, "WRITE_FAILED");
     }
     return stats;
   }
@@ -559,6 +595,7 @@ export async function runDockSync(
   // One type at a time, servers first: a volume's row names the server it is
   // attached to, and one streamed listing at a time bounds the action's memory.
   const types = SYNCED_TYPES.filter((t) => adapter.list[t] !== undefined);
+  const progress = new SyncProgressTracker();
   try {
     for (const type of types) {
       // The servers as they stand after their own sync (listed now, or kept
@@ -566,8 +603,9 @@ export async function runDockSync(
       if (type !== "servers" && adapter.needsServerNames && serverNames === undefined) {
         serverNames = await readServerNames();
       }
-      const run: TypeRun = { ctx, dockId, leaseId, startedAt, adapter, client, concurrency, lookupClient, redact, type, serverNames };
+      const run: TypeRun = { ctx, dockId, leaseId, startedAt, adapter, client, concurrency, lookupClient, redact, type, serverNames, progress };
       stats[type] = await syncType(run);
+      progress.done(type);
     }
   } catch (e) {
     // Another sync owns the dock now; it records its own outcome.

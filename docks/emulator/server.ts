@@ -13,6 +13,7 @@ export type FaultKind =
   | "500"
   | "503"
   | "401"
+  | "403" // a key without the scope for this resource type
   | "timeout"
   | "malformed"
   | "missing-id"
@@ -121,6 +122,7 @@ type Query = Record<string, string>;
 const VULTR_MESSAGES: Record<number, string> = {
   400: "Invalid request.",
   401: "Invalid or missing API token.",
+  403: "Forbidden.",
   404: "Not found.",
   405: "Method not allowed.",
   429: "Rate limit reached - please try your request again later.",
@@ -131,6 +133,7 @@ const VULTR_MESSAGES: Record<number, string> = {
 const DO_ERRORS: Record<number, { id: string; message: string }> = {
   400: { id: "bad_request", message: "The request was invalid." },
   401: { id: "unauthorized", message: "Unable to authenticate you." },
+  403: { id: "forbidden", message: "You do not have access for the attempted action." },
   404: { id: "not_found", message: "The resource you requested could not be found." },
   405: { id: "method_not_allowed", message: "Method not allowed for this resource." },
   429: { id: "too_many_requests", message: "API rate limit exceeded." },
@@ -141,6 +144,7 @@ const DO_ERRORS: Record<number, { id: string; message: string }> = {
 const LINODE_REASONS: Record<number, string> = {
   400: "Invalid request",
   401: "Invalid Token",
+  403: "Unauthorized",
   404: "Not found",
   405: "Method Not Allowed",
   429: "Too many requests",
@@ -699,6 +703,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         return withRate(errorAnswer(provider, 503));
       case "401":
         return withRate(errorAnswer(provider, 401));
+      case "403":
+        return withRate(errorAnswer(provider, 403));
       case "timeout":
         if (!(await wait(fault.delayMs ?? 30_000, scope))) return undefined;
         return withRate(answer());
