@@ -662,6 +662,18 @@ const CASES: Case[] = [
     ),
   },
   {
+    ref: api.docks.queries.getDock,
+    kind: "query",
+    call: (c, w) => c.query(api.docks.queries.getDock, { dockId: w.dockId }),
+    expect: readGated("viewer", null, (result, w) => {
+      const dock = result as Record<string, unknown>;
+      expect(dock._id).toBe(w.dockId);
+      expect(Object.keys(dock)).not.toContain("encryptedApiKey");
+      expect(Object.keys(dock)).not.toContain("syncLeaseId");
+      expect(Object.keys(dock)).not.toContain("syncJobId");
+    }),
+  },
+  {
     ref: api.docks.queries.listAuditLogs,
     kind: "query",
     call: (c, w) => c.query(api.docks.queries.listAuditLogs, { orgId: w.orgId, paginationOpts: PAGE }),
@@ -930,6 +942,7 @@ describe("matrix coverage", () => {
       "docks/mutations:renameDock": ["docks"],
       "docks/mutations:syncDock": ["docks"],
       "docks/mutations:setDockSyncInterval": ["docks"],
+      "docks/queries:getDock": ["docks"],
       "docks/queries:listAuditLogs": ["organizations"],
       "docks/queries:listDocks": ["organizations"],
       "organizations:addMemberByEmail": ["organizations"],
@@ -985,6 +998,20 @@ async function goneDockId(w: World): Promise<Id<"docks">> {
   await w.t.run((ctx) => ctx.db.delete("docks", id));
   return id;
 }
+
+describe("ID confusion: getDock", () => {
+  test("answers null, the same for another org's live dock, a dock being removed and a deleted one", async () => {
+    const w = await world();
+    const gone = await goneDockId(w);
+    expect(await w.callers.owner.query(api.docks.queries.getDock, { dockId: w.otherDockId })).toBeNull();
+    expect(await w.callers.owner.query(api.docks.queries.getDock, { dockId: gone })).toBeNull();
+    await w.t.run((ctx) => ctx.db.patch("docks", w.dockId, { deletingAt: 1 }));
+    expect(await w.callers.owner.query(api.docks.queries.getDock, { dockId: w.dockId })).toBeNull();
+    expect(await outcome(w.callers.anonymous.query(api.docks.queries.getDock, { dockId: gone }))).toEqual({
+      code: "UNAUTHENTICATED",
+    });
+  });
+});
 
 async function goneOrgId(w: World): Promise<Id<"organizations">> {
   return await w.t.run(async (ctx) => {

@@ -74,3 +74,43 @@ describe("listDocks", () => {
     expect(outcome).toBe("4501 docks");
   });
 });
+
+describe("getDock", () => {
+  test.each(["viewer", "member", "admin"] as const)(
+    "a %s sees the dock exactly as its entry in listDocks, fixed error texts for viewers included",
+    async (role) => {
+      const t = newTest();
+      const orgId = await seedOrg(t);
+      const { as } = await seedMember(t, orgId, role);
+      const dockId = await seedDock(t, orgId, "linode", "L".repeat(64));
+      await t.run((ctx) =>
+        ctx.db.patch("docks", dockId, {
+          lastSyncStatus: "error",
+          lastSyncAt: 1,
+          lastSyncError: "Linode said: token L...L is not authorized",
+          lastSyncErrorCode: "INVALID_CREDENTIALS",
+        }),
+      );
+      const [listed] = await as.query(api.docks.queries.listDocks, { orgId });
+      const one = await as.query(api.docks.queries.getDock, { dockId });
+      expect(one).toEqual(listed);
+      expect(one?.lastSyncError?.includes("Linode said")).toBe(role !== "viewer");
+    },
+  );
+
+  test("a sync whose action is gone shows as died on the dock's page too", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as } = await seedMember(t, orgId, "member");
+    const dockId = await seedDock(t, orgId, "vultr", "V".repeat(36));
+    // The sync's job was canceled before it recorded an outcome.
+    await t.run(async (ctx) => {
+      const syncJobId = await ctx.scheduler.runAfter(3_600_000, internal.docks.cron.syncDueDocks, {});
+      await ctx.scheduler.cancel(syncJobId);
+      await ctx.db.patch("docks", dockId, { syncState: "syncing", syncLeaseId: "lease", syncStartedAt: 1, syncJobId });
+    });
+    const dock = await as.query(api.docks.queries.getDock, { dockId });
+    expect(dock?.syncState).toBe("idle");
+    expect(dock?.lastSyncErrorCode).toBe("SYNC_DIED");
+  });
+});

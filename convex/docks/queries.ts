@@ -2,11 +2,13 @@
 // internal reads of the sync action. Resource reads: ../resources/queries.ts.
 import { paginationOptsValidator } from "convex/server";
 import { v, type Infer } from "convex/values";
-import { internalQuery, query } from "../_generated/server";
+import type { Doc } from "../_generated/dataModel";
+import { internalQuery, query, type QueryCtx } from "../_generated/server";
 import {
   CAPABILITIES,
   getCurrentUserOrNull,
   getMembership,
+  readableDock,
   readableOrgIds,
   requireDockRole,
   requireOrgRole,
@@ -163,6 +165,48 @@ export function forViewer(summary: DockSummary): DockSummary {
 }
 
 /**
+ * A dock as the dashboard shows it, listed field by field so no new secret
+ * field can leak by default; a viewer's copy has fixed error texts. With
+ * `checkDead`, a sync whose action died shows as failed at once (the cron
+ * records it, with backoff, within a minute).
+ */
+async function dockSummary(ctx: QueryCtx, dock: Doc<"docks">, viewer: boolean, checkDead: boolean) {
+  const summary: DockSummary = {
+    _id: dock._id,
+    _creationTime: dock._creationTime,
+    orgId: dock.orgId,
+    name: dock.name,
+    provider: dock.provider,
+    syncState: dock.syncState,
+    syncStartedAt: dock.syncStartedAt,
+    lastSyncStatus: dock.lastSyncStatus,
+    lastSyncAt: dock.lastSyncAt,
+    lastSyncError: dock.lastSyncError,
+    lastSyncErrorCode: dock.lastSyncErrorCode,
+    lastSyncStats: dock.lastSyncStats,
+    // Counts and phase names only: as safe for viewers as lastSyncStats.
+    syncProgress: dock.syncProgress,
+    syncIntervalMs: dock.syncIntervalMs,
+    nextSyncAt: dock.nextSyncAt,
+    consecutiveFailures: dock.consecutiveFailures,
+  };
+  if (checkDead && dock.syncState === "syncing") {
+    const dead = await deadSyncReason(ctx, dock);
+    if (dead !== null) {
+      Object.assign(summary, {
+        syncState: "idle",
+        syncStartedAt: undefined,
+        syncProgress: undefined,
+        lastSyncStatus: "error",
+        lastSyncError: dead,
+        lastSyncErrorCode: "SYNC_DIED",
+      });
+    }
+  }
+  return viewer ? forViewer(summary) : summary;
+}
+
+/**
  * The docks of the caller's orgs (or of one org) with their sync status.
  * Viewers get error codes and fixed texts instead of the provider's words.
  */
@@ -190,46 +234,30 @@ export const listDocks = query({
     const result = [];
     let deadChecks = 0;
     for (const dock of docks) {
-      // Listed field by field so no new secret field can leak by default.
-      const summary: DockSummary = {
-        _id: dock._id,
-        _creationTime: dock._creationTime,
-        orgId: dock.orgId,
-        name: dock.name,
-        provider: dock.provider,
-        syncState: dock.syncState,
-        syncStartedAt: dock.syncStartedAt,
-        lastSyncStatus: dock.lastSyncStatus,
-        lastSyncAt: dock.lastSyncAt,
-        lastSyncError: dock.lastSyncError,
-        lastSyncErrorCode: dock.lastSyncErrorCode,
-        lastSyncStats: dock.lastSyncStats,
-        // Counts and phase names only: as safe for viewers as lastSyncStats.
-        syncProgress: dock.syncProgress,
-        syncIntervalMs: dock.syncIntervalMs,
-        nextSyncAt: dock.nextSyncAt,
-        consecutiveFailures: dock.consecutiveFailures,
-      };
       // A sync whose action died shows as failed at once; the cron records it
       // (with backoff) within a minute. Each look is one read, and a query
       // may read 4,096 ranges: past DEAD_CHECKS the cron alone tells.
-      if (dock.syncState === "syncing" && deadChecks < DEAD_CHECKS) {
-        deadChecks++;
-        const dead = await deadSyncReason(ctx, dock);
-        if (dead !== null) {
-          Object.assign(summary, {
-            syncState: "idle",
-            syncStartedAt: undefined,
-            syncProgress: undefined,
-            lastSyncStatus: "error",
-            lastSyncError: dead,
-            lastSyncErrorCode: "SYNC_DIED",
-          });
-        }
-      }
-      result.push(viewerOnly.has(dock.orgId) ? forViewer(summary) : summary);
+      const checkDead = dock.syncState === "syncing" && deadChecks < DEAD_CHECKS;
+      if (checkDead) deadChecks++;
+      result.push(await dockSummary(ctx, dock, viewerOnly.has(dock.orgId), checkDead));
     }
     return result;
+  },
+});
+
+/**
+ * One dock, for a dock's own page (live progress while it syncs); null when
+ * it is gone, being removed, or in an org the caller does not belong to, so
+ * a stale link renders "not found" without telling which.
+ */
+export const getDock = query({
+  args: { dockId: v.id("docks") },
+  returns: v.union(v.null(), vDockSummary),
+  handler: async (ctx, { dockId }) => {
+    const readable = await readableDock(ctx, dockId);
+    if (readable === null) return null;
+    const viewer = !roleAtLeast(readable.role, CAPABILITIES.readProviderErrors);
+    return await dockSummary(ctx, readable.dock, viewer, true);
   },
 });
 

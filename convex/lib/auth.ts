@@ -112,6 +112,26 @@ export async function requireDockRole(
 }
 
 /**
+ * The access check for reading one dock: the live dock and the caller's role
+ * in its org, or null when the dock is gone, being removed, or in an org the
+ * caller is not a member of (one answer for each, so a dock id tells a
+ * stranger nothing). UNAUTHENTICATED without an identity, as readableOrgIds.
+ */
+export async function readableDock(
+  ctx: QueryCtx,
+  dockId: Id<"docks">,
+): Promise<{ dock: Doc<"docks">; role: Role } | null> {
+  await requireIdentity(ctx);
+  const user = await getCurrentUserOrNull(ctx);
+  if (user === null) return null;
+  const dock = await ctx.db.get("docks", dockId);
+  if (dock === null || dock.deletingAt !== undefined) return null;
+  const membership = await getMembership(ctx, dock.orgId, user._id);
+  if (membership === null || !roleAtLeast(membership.role, CAPABILITIES.read)) return null;
+  return { dock, role: membership.role };
+}
+
+/**
  * The access check for dashboard reads: the orgs whose rows the caller may
  * see, limited to `orgId` when given. Throws UNAUTHENTICATED without an
  * identity; answers [] (not an error) where the caller may see nothing, so a
