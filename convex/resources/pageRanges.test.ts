@@ -6,8 +6,10 @@ import type { PaginatedQueryArgs } from "convex/react";
 import { beforeAll, describe, expect, test } from "vitest";
 import { api } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
+import schema from "../schema";
 import { newTest, seedDock, seedMember, seedOrg, type TestConvex } from "../test.setup";
 import type { Provider, ResourceSort } from "../validators";
+import { checkFilters, planPage } from "./pageRanges";
 
 type VolumeArgs = PaginatedQueryArgs<typeof api.resources.queries.paginateBlockVolumes>;
 type Client = Pick<TestConvex, "query">;
@@ -363,4 +365,45 @@ describe("the unattached filter", () => {
     expect(after).toContain(attached._id as string);
     expect(after).toHaveLength(before.length + 1);
   });
+});
+
+type ExportedTable = {
+  export(): { indexes: { indexDescriptor: string; fields: string[] }[]; searchIndexes: unknown[]; vectorIndexes?: unknown[] };
+};
+const exported = (table: "blockVolumes" | "buckets") =>
+  (schema.tables[table] as unknown as ExportedTable).export();
+
+describe("the index design", () => {
+  test("each table stays within Convex's 32 indexes, its search index included (21 on volumes, 13 on buckets)", () => {
+    const count = (table: "blockVolumes" | "buckets") => {
+      const e = exported(table);
+      return e.indexes.length + e.searchIndexes.length + (e.vectorIndexes?.length ?? 0);
+    };
+    expect(count("blockVolumes")).toBe(21);
+    expect(count("buckets")).toBe(13);
+  });
+
+  test.each(TABLES.map((v) => [v.table, v] as const))(
+    "every %s range a served combination reads is an index whose leading fields are its equalities, then the sort field",
+    async (_t, variant) => {
+      const w = await seedWorld(variant.table);
+      const indexes = new Map(exported(variant.table).indexes.map((i) => [i.indexDescriptor, i.fields]));
+      const sizeField = variant.table === "blockVolumes" ? "sizeGb" : "sizeBytes";
+      for (const c of combos(variant).filter((x) => !refused(x))) {
+        const args = { ...argsOf(w, c), paginationOpts: { numItems: 1, cursor: null } };
+        const plan = await w.t.run(async (ctx) => {
+          checkFilters(variant.table, args);
+          const p = await planPage(ctx, variant.table, args);
+          // Only names leave the transaction: the unattached equality's value is undefined.
+          return p === null ? null : { index: p.index, equalFields: p.equal.map(([field]) => field), order: p.order };
+        });
+        if (plan === null) continue;
+        const fields = indexes.get(plan.index);
+        expect(fields, `${label(c)} reads ${plan.index}`).toBeDefined();
+        const sortField = c.sort === "name" ? ["name"] : c.sort === "size" ? [sizeField] : [];
+        expect(fields, label(c)).toEqual([...plan.equalFields, ...sortField]);
+        expect(plan.order, label(c)).toBe(c.sort === "size" ? "desc" : "asc");
+      }
+    },
+  );
 });

@@ -130,8 +130,8 @@ type LoosePaged = {
 
 /**
  * One page through the plan's index. The index name is built from the plan,
- * so the typed builder cannot check it: the schema test reads every name a
- * plan can produce (pageRanges.test.ts).
+ * so the typed builder cannot check it: pageRanges.test.ts (the index design)
+ * checks every plan a served combination makes against the schema.
  */
 export async function paginatePlan(
   ctx: QueryCtx,
