@@ -71,6 +71,35 @@ export default defineSchema({
   webServices: resourceTable(resourceFields),
   domains: resourceTable(resourceFields),
   databases: resourceTable(resourceFields),
-  blockVolumes: resourceTable(blockVolumeFields),
-  buckets: resourceTable(bucketFields),
+  // The volume and bucket tables' filters and sorts, each an index range
+  // (docs/find-and-sort.md): a filter set's fields in equality, then the sort
+  // field. "attached" ranges read attachedToInstance = undefined (unattached).
+  blockVolumes: resourceTable(blockVolumeFields)
+    .index("by_org_sizeGb", ["orgId", "sizeGb"])
+    .index("by_org_name", ["orgId", "name"])
+    .index("by_org_provider_sizeGb", ["orgId", "provider", "sizeGb"])
+    .index("by_org_provider_name", ["orgId", "provider", "name"])
+    .index("by_org_provider_region_sizeGb", ["orgId", "provider", "region", "sizeGb"])
+    .index("by_org_provider_region_name", ["orgId", "provider", "region", "name"])
+    .index("by_dock_sizeGb", ["dockId", "sizeGb"])
+    .index("by_dock_name", ["dockId", "name"])
+    .index("by_org_attached_sizeGb", ["orgId", "attachedToInstance", "sizeGb"])
+    .index("by_org_attached_name", ["orgId", "attachedToInstance", "name"])
+    .index("by_org_provider_attached_sizeGb", ["orgId", "provider", "attachedToInstance", "sizeGb"])
+    .index("by_org_provider_attached_name", ["orgId", "provider", "attachedToInstance", "name"])
+    .index("by_org_provider_region_attached_sizeGb", ["orgId", "provider", "region", "attachedToInstance", "sizeGb"])
+    .index("by_org_provider_region_attached_name", ["orgId", "provider", "region", "attachedToInstance", "name"])
+    .index("by_dock_attached_sizeGb", ["dockId", "attachedToInstance", "sizeGb"])
+    .index("by_dock_attached_name", ["dockId", "attachedToInstance", "name"])
+    .searchIndex("search_name", { searchField: "name", filterFields: ["orgId", "provider", "dockId", "region"] }),
+  buckets: resourceTable(bucketFields)
+    .index("by_org_sizeBytes", ["orgId", "sizeBytes"])
+    .index("by_org_name", ["orgId", "name"])
+    .index("by_org_provider_sizeBytes", ["orgId", "provider", "sizeBytes"])
+    .index("by_org_provider_name", ["orgId", "provider", "name"])
+    .index("by_org_provider_region_sizeBytes", ["orgId", "provider", "region", "sizeBytes"])
+    .index("by_org_provider_region_name", ["orgId", "provider", "region", "name"])
+    .index("by_dock_sizeBytes", ["dockId", "sizeBytes"])
+    .index("by_dock_name", ["dockId", "name"])
+    .searchIndex("search_name", { searchField: "name", filterFields: ["orgId", "provider", "dockId", "region"] }),
 });

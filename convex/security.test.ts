@@ -316,6 +316,7 @@ async function auditActions(w: World) {
 }
 
 const EMPTY_PAGE = { page: [], isDone: true, continueCursor: "" };
+const NO_MATCHES = { results: [], hasMore: false };
 const PAGE = { numItems: 50, cursor: null };
 
 // ---------------------------------------------------------------------------
@@ -743,6 +744,56 @@ const CASES: Case[] = [
     call: (c, w) => c.query(api.resources.queries.paginateBuckets, { orgId: w.orgId, paginationOpts: PAGE }),
     expect: readGated("viewer", EMPTY_PAGE, expectTargetPage("bucket")),
   },
+  {
+    ref: api.resources.queries.paginateBlockVolumes,
+    kind: "query",
+    variant: "provider, region, unattached, by size",
+    call: (c, w) =>
+      c.query(api.resources.queries.paginateBlockVolumes, {
+        orgId: w.orgId,
+        provider: "vultr",
+        region: "ewr",
+        unattachedOnly: true,
+        sort: "size",
+        paginationOpts: PAGE,
+      }),
+    expect: readGated("viewer", EMPTY_PAGE, expectTargetPage("volume")),
+  },
+  {
+    ref: api.resources.queries.paginateBuckets,
+    kind: "query",
+    variant: "dock, by name",
+    call: (c, w) =>
+      c.query(api.resources.queries.paginateBuckets, { orgId: w.orgId, dockId: w.dockId, sort: "name", paginationOpts: PAGE }),
+    expect: readGated("viewer", EMPTY_PAGE, expectTargetPage("bucket")),
+  },
+  ...(["volume", "bucket"] as const).flatMap((field): Case[] => {
+    const ref = field === "volume" ? api.resources.search.searchBlockVolumes : api.resources.search.searchBuckets;
+    const found = (result: unknown) => (result as { results: { _id: string }[] }).results.map((r) => r._id);
+    // The seeded names are "vol-<tag>" and "bucket-<tag>".
+    const text = field === "volume" ? "vol" : "bucket";
+    return [
+      {
+        ref,
+        kind: "query",
+        variant: "orgId = target",
+        call: (c, w) => c.query(ref, { text, orgId: w.orgId }),
+        expect: readGated("viewer", NO_MATCHES, (result, w) => expect(found(result)).toEqual([w.rows[field]])),
+      },
+      {
+        ref,
+        kind: "query",
+        variant: "no orgId",
+        call: (c) => c.query(ref, { text }),
+        expect: {
+          ...ownOrgsOnly((result, w, caller) =>
+            expect(found(result)).toEqual([(caller === "outsider" ? w.otherRows : w.rows)[field]]),
+          ),
+          unstored: { empty: NO_MATCHES },
+        },
+      },
+    ];
+  }),
 ];
 
 const nameOf = (c: Case) => getFunctionName(c.ref);
@@ -762,9 +813,10 @@ const CELLS = CASES.flatMap((kase) =>
   })),
 );
 
-// 23 public functions × 7 callers = 161 function/caller pairs; with the
+// 25 public functions × 7 callers = 175 function/caller pairs; with the
 // variants (setMemberRole ×3, addMemberByEmail ×2, removeMember ×2, the array
-// queries with and without orgId) the table has 31 rows × 7 callers = 217 cells.
+// queries and searches with and without orgId, the volume and bucket pages with
+// filters and sort) the table has 37 rows × 7 callers = 259 cells.
 describe(`access matrix: ${MATRIX_FUNCTIONS.length} functions × ${CALLERS.length} callers = ${
   MATRIX_FUNCTIONS.length * CALLERS.length
 } pairs, ${CELLS.length} cells with variants`, () => {
@@ -958,6 +1010,8 @@ describe("matrix coverage", () => {
       "resources/queries:paginateBlockVolumes": ["docks", "organizations"],
       "resources/queries:paginateBuckets": ["docks", "organizations"],
       "resources/queries:paginateServers": ["docks", "organizations"],
+      "resources/search:searchBlockVolumes": ["docks", "organizations"],
+      "resources/search:searchBuckets": ["docks", "organizations"],
       "users:me": [],
       "users:storeUser": [],
     });
@@ -1132,6 +1186,16 @@ const ORG_FUNCTIONS: {
     call: (c, _w, orgId) => c.query(api.resources.queries.paginateBuckets, { orgId, paginationOpts: PAGE }),
     denied: { ok: EMPTY_PAGE },
   },
+  {
+    fn: "searchBlockVolumes",
+    call: (c, _w, orgId) => c.query(api.resources.search.searchBlockVolumes, { text: "vol", orgId }),
+    denied: { ok: NO_MATCHES },
+  },
+  {
+    fn: "searchBuckets",
+    call: (c, _w, orgId) => c.query(api.resources.search.searchBuckets, { text: "bucket", orgId }),
+    denied: { ok: NO_MATCHES },
+  },
 ];
 
 const PAGINATE = [
@@ -1180,7 +1244,7 @@ describe.each(PAGINATE.map((f) => [f.fn, f] as const))(
 
 function describeOutcome(o: Outcome): string {
   if ("code" in o) return o.code;
-  if ("ok" in o) return Array.isArray(o.ok) ? "[]" : "an empty page";
+  if ("ok" in o) return Array.isArray(o.ok) ? "[]" : o.ok === NO_MATCHES ? "no matches" : "an empty page";
   return JSON.stringify(o);
 }
 
@@ -1429,6 +1493,23 @@ const BAD_ARGUMENTS: BadCase[] = [
         orgId: Id<"organizations">;
         paginationOpts: typeof PAGE;
       }),
+    expected: { validator: true },
+  },
+  {
+    label: "paginateBlockVolumes with a region but no provider (a combination no index serves)",
+    call: (c, w) =>
+      c.query(api.resources.queries.paginateBlockVolumes, { orgId: w.orgId, region: "ewr", sort: "size", paginationOpts: PAGE }),
+    expected: { code: "FILTER_NOT_SUPPORTED" },
+  },
+  {
+    label: "searchBuckets with a text past 100 characters",
+    call: (c, w) => c.query(api.resources.search.searchBuckets, { orgId: w.orgId, text: "b".repeat(101) }),
+    expected: { code: "INVALID_ARGUMENT" },
+  },
+  {
+    label: "searchBlockVolumes with a blockVolumes id as dockId",
+    call: (c, w) =>
+      c.query(api.resources.search.searchBlockVolumes, { text: "vol", dockId: w.rows.volume as unknown as Id<"docks"> }),
     expected: { validator: true },
   },
   {
@@ -1682,6 +1763,8 @@ async function everyQueryAnswer(as: Client, orgId: Id<"organizations">): Promise
     await as.query(api.resources.queries.listServers, {}),
     await as.query(api.resources.queries.listBlockVolumes, {}),
     await as.query(api.resources.queries.listBuckets, {}),
+    await as.query(api.resources.search.searchBlockVolumes, { text: "a" }),
+    await as.query(api.resources.search.searchBuckets, { text: "a" }),
   ];
   return JSON.stringify(plain(answers));
 }

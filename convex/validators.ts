@@ -345,6 +345,14 @@ export const vAuditLogDoc = v.object({
   ...auditLogFields,
 });
 
+/**
+ * How the volume and bucket tables are ordered: "size" largest first
+ * (sizeGb, sizeBytes), "name" A to Z (Convex's string order: by code point,
+ * so "Zeta" before "alpha"); absent, the stored order (oldest row first).
+ */
+export const vResourceSort = v.union(v.literal("name"), v.literal("size"));
+export type ResourceSort = Infer<typeof vResourceSort>;
+
 /** What `.paginate()` returns, for a row validator: the returns of every paginated query. */
 export const vPage = paginationResultValidator;
 

@@ -47,7 +47,9 @@ import type * as lib_errors from "../lib/errors.js";
 import type * as lib_names from "../lib/names.js";
 import type * as lib_settings from "../lib/settings.js";
 import type * as organizations from "../organizations.js";
+import type * as resources_pageRanges from "../resources/pageRanges.js";
 import type * as resources_queries from "../resources/queries.js";
+import type * as resources_search from "../resources/search.js";
 import type * as users from "../users.js";
 import type * as validators from "../validators.js";
 
@@ -94,7 +96,9 @@ declare const fullApi: ApiFromModules<{
   "lib/names": typeof lib_names;
   "lib/settings": typeof lib_settings;
   organizations: typeof organizations;
+  "resources/pageRanges": typeof resources_pageRanges;
   "resources/queries": typeof resources_queries;
+  "resources/search": typeof resources_search;
   users: typeof users;
   validators: typeof validators;
 }>;

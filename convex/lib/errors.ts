@@ -20,6 +20,9 @@ export type ErrorCode =
   | "CONFIGURATION"
   // An array query's answer would pass Convex's limits: page instead.
   | "TOO_MANY_ROWS"
+  // A valid filter and sort combination that no index serves (docs/find-and-sort.md):
+  // refused rather than answered by scanning.
+  | "FILTER_NOT_SUPPORTED"
   // Internal: a sync whose lease was taken over or whose dock was deleted.
   | "LEASE_LOST"
   // The provider could not be reached or answered with an error (not a key problem).

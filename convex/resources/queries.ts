@@ -1,9 +1,9 @@
 // Dashboard reads of synced resources, scoped to the caller's organizations.
 // Without orgId: every org the caller belongs to; an org the caller is not a
 // member of reads as empty, never as an error.
-import { paginationOptsValidator, type PaginationOptions } from "convex/server";
+import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
-import type { Doc, Id } from "../_generated/dataModel";
+import type { Doc } from "../_generated/dataModel";
 import { query, type QueryCtx } from "../_generated/server";
 import { readableOrgIds } from "../lib/auth";
 import { collectForOrgs } from "../lib/boundedLists";
@@ -13,9 +13,10 @@ import {
   vBucketDoc,
   vPage,
   vProvider,
+  vResourceSort,
   vServerDoc,
-  type Provider,
 } from "../validators";
+import { checkFilters, paginatePlan, planPage, type PageFilters } from "./pageRanges";
 
 const orgArgs = { orgId: v.optional(v.id("organizations")) };
 
@@ -58,11 +59,7 @@ export const listBuckets = query({
   },
 });
 
-// A page never holds more than this many rows or reads more than this many
-// bytes, whatever the client asks: a page of large rows ends early (isDone
-// false) and the next page continues, so paging always reaches every row.
-export const MAX_PAGE_SIZE = 500;
-export const MAX_PAGE_BYTES = 8 * 1024 * 1024;
+export { MAX_PAGE_BYTES, MAX_PAGE_SIZE } from "./pageRanges";
 
 const pageArgs = {
   orgId: v.id("organizations"),
@@ -71,46 +68,27 @@ const pageArgs = {
   provider: v.optional(vProvider),
 };
 
-type PageArgs = {
-  orgId: Id<"organizations">;
-  paginationOpts: PaginationOptions;
-  dockId?: Id<"docks">;
-  provider?: Provider;
+// The volume and bucket tables also filter by region (with the provider:
+// region names are the provider's own) and sort by name or size; volumes also
+// filter to the unattached ones. Which combinations are served, and why the
+// rest are refused with FILTER_NOT_SUPPORTED: docs/find-and-sort.md.
+const bucketPageArgs = {
+  ...pageArgs,
+  region: v.optional(v.string()),
+  sort: v.optional(vResourceSort),
 };
 
-/**
- * Which index range answers a page request, or null when nothing can match
- * (a dock of another org, a provider the dock is not on). The dock filter
- * reads by_dockId, the provider filter by_org_provider, else by_orgId.
- */
-async function pageRange(ctx: QueryCtx, args: PageArgs) {
-  const opts = {
-    ...args.paginationOpts,
-    numItems: Math.min(args.paginationOpts.numItems, MAX_PAGE_SIZE),
-    maximumBytesRead: Math.min(args.paginationOpts.maximumBytesRead ?? MAX_PAGE_BYTES, MAX_PAGE_BYTES),
-  };
-  if (args.dockId !== undefined) {
-    const dock = await ctx.db.get("docks", args.dockId);
-    if (dock === null || dock.orgId !== args.orgId) return null;
-    if (args.provider !== undefined && args.provider !== dock.provider) return null;
-    return { kind: "dock" as const, dockId: dock._id, opts };
-  }
-  if (args.provider !== undefined) return { kind: "provider" as const, provider: args.provider, opts };
-  return { kind: "org" as const, opts };
-}
+const volumePageArgs = {
+  ...bucketPageArgs,
+  unattachedOnly: v.optional(v.boolean()),
+};
 
 /** One page of a table for an org the caller may read (checked by the caller). */
-async function paginateRows(ctx: QueryCtx, table: "servers" | "blockVolumes" | "buckets", args: PageArgs) {
-  const range = await pageRange(ctx, args);
-  if (range === null) return EMPTY_PAGE;
-  const q = ctx.db.query(table as "blockVolumes");
-  const indexed =
-    range.kind === "dock"
-      ? q.withIndex("by_dockId", (r) => r.eq("dockId", range.dockId))
-      : range.kind === "provider"
-        ? q.withIndex("by_org_provider", (r) => r.eq("orgId", args.orgId).eq("provider", range.provider))
-        : q.withIndex("by_orgId", (r) => r.eq("orgId", args.orgId));
-  return await indexed.paginate(range.opts);
+async function paginateRows(ctx: QueryCtx, table: "servers" | "blockVolumes" | "buckets", args: PageFilters) {
+  checkFilters(table, args);
+  const plan = await planPage(ctx, table, args);
+  if (plan === null) return EMPTY_PAGE;
+  return await paginatePlan(ctx, table, plan, args.paginationOpts);
 }
 
 // The three tables share the index layout; the returns validator checks each row.
@@ -122,26 +100,26 @@ export const paginateServers = query({
   handler: async (ctx, args) => {
     const readable = await readableOrgIds(ctx, args.orgId);
     if (readable.length === 0) return EMPTY_PAGE;
-    return (await paginateRows(ctx, "servers", args)) as unknown as PageOf<Doc<"servers">>;
+    return (await paginateRows(ctx, "servers", args)) as PageOf<Doc<"servers">>;
   },
 });
 
 export const paginateBlockVolumes = query({
-  args: pageArgs,
+  args: volumePageArgs,
   returns: vPage(vBlockVolumeDoc),
   handler: async (ctx, args) => {
     const readable = await readableOrgIds(ctx, args.orgId);
     if (readable.length === 0) return EMPTY_PAGE;
-    return await paginateRows(ctx, "blockVolumes", args);
+    return (await paginateRows(ctx, "blockVolumes", args)) as PageOf<Doc<"blockVolumes">>;
   },
 });
 
 export const paginateBuckets = query({
-  args: pageArgs,
+  args: bucketPageArgs,
   returns: vPage(vBucketDoc),
   handler: async (ctx, args) => {
     const readable = await readableOrgIds(ctx, args.orgId);
     if (readable.length === 0) return EMPTY_PAGE;
-    return (await paginateRows(ctx, "buckets", args)) as unknown as PageOf<Doc<"buckets">>;
+    return (await paginateRows(ctx, "buckets", args)) as PageOf<Doc<"buckets">>;
   },
 });
