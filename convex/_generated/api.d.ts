@@ -47,6 +47,8 @@ import type * as lib_names from "../lib/names.js";
 import type * as lib_settings from "../lib/settings.js";
 import type * as organizations from "../organizations.js";
 import type * as resources_queries from "../resources/queries.js";
+import type * as resources_summary from "../resources/summary.js";
+import type * as resources_totals from "../resources/totals.js";
 import type * as users from "../users.js";
 import type * as validators from "../validators.js";
 
@@ -93,6 +95,8 @@ declare const fullApi: ApiFromModules<{
   "lib/settings": typeof lib_settings;
   organizations: typeof organizations;
   "resources/queries": typeof resources_queries;
+  "resources/summary": typeof resources_summary;
+  "resources/totals": typeof resources_totals;
   users: typeof users;
   validators: typeof validators;
 }>;
