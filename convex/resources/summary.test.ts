@@ -9,7 +9,7 @@ import type { Id } from "../_generated/dataModel";
 import { purgeDockBatch } from "../docks/removal";
 import { newTest, seedDock, seedMember, seedOrg, startTestEmulator, syncNow, type TestConvex } from "../test.setup";
 import type { Provider } from "../validators";
-import { recount } from "./storageRecount.test.setup";
+import { recount, summaryOfRows } from "./storageRecount.test.setup";
 import { summarize } from "./summary";
 import { rebuildBatch, startRebuild } from "./totals";
 
@@ -209,6 +209,42 @@ describe("rebuilding a dock's totals", () => {
     );
   });
 
+  test("a dock of 1,200 volumes of 40 KB is rebuilt in batches inside Convex's transaction limits", async () => {
+    const t = newTest({ limits: true });
+    const orgId = await seedOrg(t);
+    const { as } = await seedMember(t, orgId, "viewer");
+    const dockId = await seedDock(t, orgId, "vultr", "v".repeat(36));
+    const notes = Object.fromEntries(Array.from({ length: 10 }, (_, n) => [`note_${n}`, "n".repeat(4000)]));
+    for (let batch = 0; batch < 12; batch++) {
+      await t.run(async (ctx) => {
+        for (let i = 0; i < 100; i++) {
+          await ctx.db.insert("blockVolumes", {
+            orgId,
+            dockId,
+            provider: "vultr",
+            providerResourceId: `vol-${batch}-${i}`,
+            name: "volume",
+            sizeGb: 10 + i,
+            region: `r${i % 7}`,
+            status: "active",
+            updatedAt: 0,
+            ...(i % 3 === 0 ? {} : { monthlyCost: 1.05 }),
+            fullApiData: { block: { id: `vol-${batch}-${i}`, ...notes } },
+          });
+        }
+      });
+    }
+    await t.mutation(internal.resources.totals.rebuildDockStorageTotals, { dockId });
+    await t.finishAllScheduledFunctions(() => undefined);
+    const summary = await as.query(api.resources.summary.getStorageSummary, { orgId });
+    expect(summary.blockVolumes.total.count).toBe(1200);
+    expect(summary.blockVolumes.byRegion).toHaveLength(7);
+    // 792 priced rows at $1.05: exact, as the sum is kept in micro-dollars.
+    expect(summary.blockVolumes.total.knownMonthlyCost).toBe(831.6);
+    expect(summary.blockVolumes.total.unpricedCount).toBe(408);
+    expect(summary).toEqual(await recountInPages(t, orgId));
+  });
+
   test("rebuildAllStorageTotals rebuilds every dock through the scheduler", async () => {
     const t = newTest();
     const a = await orgWithDock(t, "vultr");
@@ -223,3 +259,20 @@ describe("rebuilding a dock's totals", () => {
     expect(await b.as.query(api.resources.summary.getStorageSummary, { orgId: b.orgId })).toEqual(expected[1]);
   });
 });
+
+// The recount for rows too large to read in one transaction under the limits.
+async function recountInPages(t: TestConvex, orgId: Id<"organizations">) {
+  const volumes = [];
+  let cursor: string | null = null;
+  for (;;) {
+    const page = await t.run((ctx) =>
+      ctx.db
+        .query("blockVolumes")
+        .withIndex("by_orgId", (q) => q.eq("orgId", orgId))
+        .paginate({ cursor, numItems: 200 }),
+    );
+    volumes.push(...page.page);
+    if (page.isDone) return summaryOfRows(volumes, []);
+    cursor = page.continueCursor;
+  }
+}
