@@ -182,6 +182,20 @@ describe("a dock being removed", () => {
     expect(batches).toBeGreaterThan(2);
     expect(await totalsDocs(t, dockId)).toEqual([]);
   });
+
+  test("deleteDock and its scheduled purge leave the org's summary empty and no totals behind", async () => {
+    const t = newTest();
+    const { orgId, dockId } = await orgWithDock(t, "linode");
+    const { as: admin } = await seedMember(t, orgId, "admin");
+    expect((await admin.query(api.resources.summary.getStorageSummary, { orgId })).buckets.total.count).toBe(
+      emulator.accounts.linode.buckets.length,
+    );
+    await admin.mutation(api.docks.mutations.deleteDock, { dockId });
+    await t.finishAllScheduledFunctions(() => undefined);
+    expect(await t.run((ctx) => ctx.db.get("docks", dockId))).toBeNull();
+    expect(await admin.query(api.resources.summary.getStorageSummary, { orgId })).toEqual(EMPTY);
+    expect(await totalsDocs(t, dockId)).toEqual([]);
+  });
 });
 
 describe("rebuilding a dock's totals", () => {
