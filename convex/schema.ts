@@ -13,6 +13,8 @@ import {
   projectResourceFields,
   resourceFields,
   serverFields,
+  storageTotalsFields,
+  storageTotalsRebuildFields,
   userFields,
 } from "./validators";
 
@@ -102,4 +104,15 @@ export default defineSchema({
     .index("by_dock_sizeBytes", ["dockId", "sizeBytes"])
     .index("by_dock_name", ["dockId", "name"])
     .searchIndex("search_name", { searchField: "name", filterFields: ["orgId", "provider", "dockId", "region"] }),
+
+  // Running storage totals per dock x type x region: written in the same
+  // transactions as the blockVolumes and buckets rows (sync, stale-row
+  // settling, dock purge) and by the rebuild; deleted when their count is 0.
+  storageTotals: defineTable(storageTotalsFields)
+    .index("by_orgId", ["orgId"])
+    .index("by_dock_type_region", ["dockId", "type", "region"]),
+  // A dock's totals rebuild in progress; deleted when it completes.
+  storageTotalsRebuilds: defineTable(storageTotalsRebuildFields)
+    .index("by_orgId", ["orgId"])
+    .index("by_dock_type", ["dockId", "type"]),
 });

@@ -12,6 +12,8 @@ import { api } from "./_generated/api";
 import apiDts from "./_generated/api.d.ts?raw";
 import type { Doc, Id, TableNames } from "./_generated/dataModel";
 import { roleAtLeast } from "./lib/auth";
+import { summarize } from "./resources/summary";
+import { rebuildBatch, startRebuild } from "./resources/totals";
 import type { ErrorCode } from "./lib/errors";
 import schema from "./schema";
 import {
@@ -135,6 +137,8 @@ const TABLES = [
   "databases",
   "blockVolumes",
   "buckets",
+  "storageTotals",
+  "storageTotalsRebuilds",
 ] as const satisfies readonly TableNames[];
 
 /** Every document of every table, plus the scheduler's queue (with its arguments). */
@@ -227,6 +231,10 @@ async function seedRows(t: TestConvex, orgId: Id<"organizations">, dockId: Id<"d
     });
     const projectId = await ctx.db.insert("projects", { orgId, name: `project-${tag}` });
     await ctx.db.insert("projectResources", { orgId, projectId, resourceTable: "blockVolumes", resourceId: volume });
+    // Rows written here, not by a sync: their storage totals are built as a
+    // deployment builds those of rows older than the totals table.
+    const runId = (await startRebuild(ctx, dockId))!;
+    while (await rebuildBatch(ctx, dockId, runId));
     const dock = (await ctx.db.get("docks", dockId))!;
     await ctx.db.insert("auditLogs", {
       orgId,
@@ -401,6 +409,22 @@ function expectTargetRows(field: "server" | "volume" | "bucket"): OkCheck {
 
 function expectTargetPage(field: "server" | "volume" | "bucket"): OkCheck {
   return (result, w) => expect((result as { page: { _id: string }[] }).page.map((r) => r._id)).toEqual([w.rows[field]]);
+}
+
+/** The storage summary where the caller may see nothing. */
+const EMPTY_SUMMARY = summarize([], []);
+
+/** The summary of one org's seeded rows: one 10 GB unattached volume and one empty bucket, unpriced, in ewr. */
+function expectSeededSummary(result: unknown) {
+  const summary = result as ReturnType<typeof summarize>;
+  expect(summary.blockVolumes.byRegion).toEqual([
+    {
+      provider: "vultr",
+      region: "ewr",
+      totals: { count: 1, sizeGb: 10, unattachedCount: 1, unattachedGb: 10, knownMonthlyCost: 0, unpricedCount: 1 },
+    },
+  ]);
+  expect(summary.buckets.total).toEqual({ count: 1, sizeBytes: 0, objectCount: 0, knownMonthlyCost: 0, unpricedCount: 1 });
 }
 
 const CASES: Case[] = [
@@ -794,6 +818,28 @@ const CASES: Case[] = [
       },
     ];
   }),
+  {
+    ref: api.resources.summary.getStorageSummary,
+    kind: "query",
+    variant: "orgId = target",
+    call: (c, w) => c.query(api.resources.summary.getStorageSummary, { orgId: w.orgId }),
+    expect: readGated("viewer", EMPTY_SUMMARY, expectSeededSummary),
+  },
+  {
+    ref: api.resources.summary.getStorageSummary,
+    kind: "query",
+    variant: "no orgId",
+    call: (c) => c.query(api.resources.summary.getStorageSummary, {}),
+    // Each org holds the same seeded rows: the outsider sees its own org's.
+    expect: { ...ownOrgsOnly(expectSeededSummary), unstored: { empty: EMPTY_SUMMARY } },
+  },
+  {
+    ref: api.resources.summary.getStorageSummary,
+    kind: "query",
+    variant: "dockId = target dock",
+    call: (c, w) => c.query(api.resources.summary.getStorageSummary, { dockId: w.dockId }),
+    expect: readGated("viewer", EMPTY_SUMMARY, expectSeededSummary),
+  },
 ];
 
 const nameOf = (c: Case) => getFunctionName(c.ref);
@@ -1012,6 +1058,7 @@ describe("matrix coverage", () => {
       "resources/queries:paginateServers": ["docks", "organizations"],
       "resources/search:searchBlockVolumes": ["docks", "organizations"],
       "resources/search:searchBuckets": ["docks", "organizations"],
+      "resources/summary:getStorageSummary": ["docks", "organizations"],
       "users:me": [],
       "users:storeUser": [],
     });
@@ -1196,6 +1243,11 @@ const ORG_FUNCTIONS: {
     call: (c, _w, orgId) => c.query(api.resources.search.searchBuckets, { text: "bucket", orgId }),
     denied: { ok: NO_MATCHES },
   },
+  {
+    fn: "getStorageSummary",
+    call: (c, _w, orgId) => c.query(api.resources.summary.getStorageSummary, { orgId }),
+    denied: { ok: EMPTY_SUMMARY },
+  },
 ];
 
 const PAGINATE = [
@@ -1244,7 +1296,14 @@ describe.each(PAGINATE.map((f) => [f.fn, f] as const))(
 
 function describeOutcome(o: Outcome): string {
   if ("code" in o) return o.code;
-  if ("ok" in o) return Array.isArray(o.ok) ? "[]" : o.ok === NO_MATCHES ? "no matches" : "an empty page";
+  if ("ok" in o)
+    return Array.isArray(o.ok)
+      ? "[]"
+      : o.ok === NO_MATCHES
+        ? "no matches"
+        : o.ok === EMPTY_SUMMARY
+          ? "the empty summary"
+          : "an empty page";
   return JSON.stringify(o);
 }
 

@@ -298,6 +298,81 @@ export const bucketFields = {
   monthlyCost: v.optional(v.number()),
 };
 
+// Running storage totals, one document per dock x type x region, kept by the
+// same transactions that write blockVolumes and buckets rows (see
+// resources/totals.ts). Sizes are sums of the rows' own units; cost is summed
+// in integer micro-dollars so that adding and subtracting stays exact.
+export const vStorageType = v.union(v.literal("blockVolumes"), v.literal("buckets"));
+export type StorageType = Infer<typeof vStorageType>;
+export const STORAGE_TYPES: readonly StorageType[] = ["blockVolumes", "buckets"];
+
+export const storageTotalsFields = {
+  orgId: v.id("organizations"),
+  dockId: v.id("docks"),
+  provider: vProvider,
+  type: vStorageType,
+  region: v.string(),
+  count: v.number(),
+  // Volumes: sum of sizeGb, and of the rows without attachedToInstance.
+  sizeGb: v.number(),
+  unattachedCount: v.number(),
+  unattachedGb: v.number(),
+  // Buckets: sums of sizeBytes and objectCount.
+  sizeBytes: v.number(),
+  objectCount: v.number(),
+  // Sum of monthlyCost (US dollars a month) in micro-dollars over the rows
+  // that carry one, and how many rows carry none (unknown, not free).
+  pricedCostMicros: v.number(),
+  unpricedCount: v.number(),
+};
+
+// A dock's totals being rebuilt from its rows: rows created at or before
+// `cursor` (_creationTime) are already counted, later ones not yet.
+export const storageTotalsRebuildFields = {
+  orgId: v.id("organizations"),
+  dockId: v.id("docks"),
+  type: vStorageType,
+  runId: v.string(),
+  cursor: v.number(),
+};
+
+// What getStorageSummary answers, ready to render: per type, the whole, per
+// provider and per provider x region. Cost: knownMonthlyCost sums the rows
+// with a price; unpricedCount rows have none, so the true cost is higher.
+const vCost = { knownMonthlyCost: v.number(), unpricedCount: v.number() };
+export const vVolumeTotals = v.object({
+  count: v.number(),
+  sizeGb: v.number(),
+  unattachedCount: v.number(),
+  unattachedGb: v.number(),
+  ...vCost,
+});
+export const vBucketTotals = v.object({
+  count: v.number(),
+  sizeBytes: v.number(),
+  objectCount: v.number(),
+  ...vCost,
+});
+function vTypeSummary<T extends typeof vVolumeTotals | typeof vBucketTotals>(totals: T) {
+  return v.object({
+    total: totals,
+    byProvider: v.array(v.object({ provider: vProvider, totals })),
+    byRegion: v.array(v.object({ provider: vProvider, region: v.string(), totals })),
+  });
+}
+export const vStorageSummary = v.object({
+  blockVolumes: vTypeSummary(vVolumeTotals),
+  buckets: vTypeSummary(vBucketTotals),
+  // Docks in scope whose totals are being rebuilt (resources/totals.ts):
+  // while above 0 the figures leave out part of those docks' rows.
+  docksRebuilding: v.number(),
+});
+export type StorageSummary = Infer<typeof vStorageSummary>;
+export const storageSummaryArgs = {
+  orgId: v.optional(v.id("organizations")),
+  dockId: v.optional(v.id("docks")),
+};
+
 // Rows as the dashboard queries return them.
 export const vServerDoc = v.object({
   _id: v.id("servers"),

@@ -50,6 +50,8 @@ import type * as organizations from "../organizations.js";
 import type * as resources_pageRanges from "../resources/pageRanges.js";
 import type * as resources_queries from "../resources/queries.js";
 import type * as resources_search from "../resources/search.js";
+import type * as resources_summary from "../resources/summary.js";
+import type * as resources_totals from "../resources/totals.js";
 import type * as users from "../users.js";
 import type * as validators from "../validators.js";
 
@@ -99,6 +101,8 @@ declare const fullApi: ApiFromModules<{
   "resources/pageRanges": typeof resources_pageRanges;
   "resources/queries": typeof resources_queries;
   "resources/search": typeof resources_search;
+  "resources/summary": typeof resources_summary;
+  "resources/totals": typeof resources_totals;
   users: typeof users;
   validators: typeof validators;
 }>;

@@ -2,6 +2,7 @@
 // the rows' project links, a bounded batch per transaction.
 import type { Doc } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
+import { TotalsWriter } from "../resources/totals";
 import { RESOURCE_TABLES } from "../validators";
 import { deleteProjectLinks } from "./sync";
 
@@ -13,6 +14,9 @@ export const PURGE_BATCH = 100;
 /** Deletes up to PURGE_BATCH of the dock's rows; true when none are left. */
 export async function purgeDockBatch(ctx: MutationCtx, dock: Doc<"docks">): Promise<boolean> {
   let budget = PURGE_BATCH;
+  // The storage totals shrink with each batch, so a purge stopped part-way
+  // leaves totals that match the rows still there.
+  const totals = new TotalsWriter(ctx, dock);
   for (const table of RESOURCE_TABLES) {
     const rows = await ctx.db
       .query(table as "blockVolumes")
@@ -22,9 +26,14 @@ export async function purgeDockBatch(ctx: MutationCtx, dock: Doc<"docks">): Prom
     for (const row of batch) {
       await deleteProjectLinks(ctx, table, row._id);
       await ctx.db.delete(table as "blockVolumes", row._id);
+      await totals.deleted(table, row);
     }
     budget -= batch.length;
-    if (rows.length > batch.length || budget === 0) return false;
+    if (rows.length > batch.length || budget === 0) {
+      await totals.flush();
+      return false;
+    }
   }
+  await totals.flush();
   return true;
 }

@@ -3,6 +3,7 @@
 // lists are settled separately, after a complete listing (settleStaleRows).
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
+import { TotalsWriter } from "../resources/totals";
 import type { ResourceTable, SyncedType } from "../validators";
 import type { SyncedFields } from "./_types";
 
@@ -126,6 +127,8 @@ export async function syncChunk<T extends SyncedType>(
   });
   const desiredRows = [...byKey.values()];
   if (enrich) await enrich(ctx, dock, desiredRows.map((d) => d.fields), serverNames);
+  // Storage totals change in this same transaction, one write per group touched.
+  const totals = new TotalsWriter(ctx, dock);
 
   for (const { fields, rowId } of desiredRows) {
     const key = fields.providerResourceId as string;
@@ -137,7 +140,8 @@ export async function syncChunk<T extends SyncedType>(
       provider: dock.provider,
     };
     if (existing === null) {
-      await looseDb(ctx).insert(tableName, { ...desired, updatedAt: now });
+      const id = await looseDb(ctx).insert(tableName, { ...desired, updatedAt: now });
+      await totals.inserted(tableName, id, desired);
       result.inserted++;
       continue;
     }
@@ -147,9 +151,11 @@ export async function syncChunk<T extends SyncedType>(
       result.unchanged++;
     } else {
       await looseDb(ctx).patch(tableName, existing._id, { ...patch, updatedAt: now });
+      await totals.changed(tableName, existing, { ...existing, ...patch });
       result.updated++;
     }
   }
+  await totals.flush();
   return result;
 }
 
@@ -197,6 +203,7 @@ export async function settleStaleRows(
   syncStartedAt: number,
 ): Promise<{ deleted: number; marked: number }> {
   const result = { deleted: 0, marked: 0 };
+  const totals = new TotalsWriter(ctx, dock);
   const rowOf = async (raw: string) => {
     const id = ctx.db.normalizeId(tableName, raw) as Id<"blockVolumes"> | null;
     if (id === null) return null;
@@ -209,8 +216,10 @@ export async function settleStaleRows(
     if (row === null) continue;
     await deleteProjectLinks(ctx, tableName, row._id);
     await ctx.db.delete(tableName as "blockVolumes", row._id);
+    await totals.deleted(tableName, row);
     result.deleted++;
   }
+  await totals.flush();
   for (const raw of verdicts.missing) {
     const row = await rowOf(raw);
     if (row === null) continue;

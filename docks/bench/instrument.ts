@@ -27,6 +27,8 @@ export type TxRecord = {
   bytesRead: number;
   bytesWritten: number;
   committed: boolean;
+  // Of `writes`, the storage totals documents (insert/patch/replace/delete on storageTotals).
+  totalsWrites: number;
   // Wall time from the transaction's start to its commit or rollback.
   ms: number;
   limitError?: string;
@@ -91,6 +93,7 @@ export function installTracking(): void {
         bytesRead: 0,
         bytesWritten: 0,
         committed: false,
+        totalsWrites: 0,
         // The start time until end() turns it into the duration.
         ms: performance.now(),
       };
@@ -215,9 +218,30 @@ function wrap(fn: string, func: Registered & Record<string, unknown>, replace?: 
       current.kind = kind;
       current.inSync = syncScope.getStore() === true;
     }
-    return handler(ctx, args);
+    return handler(kind === "mutation" ? countingTotals(ctx) : ctx, args);
   };
   return { ...func, _handler: labelled };
+}
+
+const WRITES = new Set(["insert", "patch", "replace", "delete"]);
+
+// The mutation's ctx with its db counting writes to storageTotals, so the
+// sync's rows and its totals upkeep are reported apart.
+function countingTotals(ctx: unknown): unknown {
+  const c = ctx as { db: Record<string | symbol, unknown> };
+  const db = new Proxy(c.db, {
+    get(target, prop) {
+      const value = target[prop];
+      if (typeof value !== "function") return value;
+      const method = value as (...a: unknown[]) => unknown;
+      if (!WRITES.has(String(prop))) return method.bind(target);
+      return (...a: unknown[]) => {
+        if (a[0] === "storageTotals" && current !== null) current.totalsWrites++;
+        return method.apply(target, a);
+      };
+    },
+  });
+  return { ...c, db };
 }
 
 export type Replacement = { fn: string; handler: Handler };

@@ -125,6 +125,8 @@ export type PhaseResult = {
   documentsRead: number;
   // Written by syncDockResources and settleStaleResources: resource rows.
   rowsWritten: number;
+  // Storage totals documents those same transactions wrote (resources/totals.ts).
+  totalsWritten: number;
   // Everything the sync action wrote (rows plus the dock's status by finishSync).
   documentsWritten: number;
   // Rows added, removed or changed at the provider since the previous sync.
@@ -173,6 +175,8 @@ export type SyncResult = {
   ok: boolean;
   failures: string[];
   phases: PhaseResult[];
+  // getStorageSummary for the org after the last sync: what it read, and the groups it answered.
+  summaryQuery?: { documentsRead: number; regions: number; count: number };
   peakRssMb: number;
   peakHeapMb: number;
   totalMs: number;
@@ -365,7 +369,11 @@ function summarize(records: TxRecord[]) {
     ),
     rowsWritten: sum(
       inSync.filter((r) => r.committed && rowWriters.has(r.fn)),
-      (r) => r.writes,
+      (r) => r.writes - r.totalsWrites,
+    ),
+    totalsWritten: sum(
+      inSync.filter((r) => r.committed && rowWriters.has(r.fn)),
+      (r) => r.totalsWrites,
     ),
     maxTx: {
       documentsRead: max((r) => r.reads),
@@ -401,6 +409,7 @@ export async function runSyncScenario(
   const { provider, storage } = spec;
   const failures: string[] = [];
   const phases: PhaseResult[] = [];
+  let summaryQuery: SyncResult["summaryQuery"];
   const pageConcurrency = Number(process.env.SYNC_PAGE_CONCURRENCY ?? DEFAULT_PAGE_CONCURRENCY);
 
   let account = generateAccount(provider, {
@@ -549,6 +558,7 @@ export async function runSyncScenario(
         `${phase.padEnd(9)} ${(result.syncMs / 1000).toFixed(1).padStart(6)} s ` +
           `(listing ${(result.listingMs / 1000).toFixed(1)} s, transactions ${(result.transactionMs / 1000).toFixed(1)} s)  ${result.status}  ` +
           `${result.mutations} mutations, ${result.documentsRead} read, ${result.rowsWritten} rows written, ` +
+          `${result.totalsWritten} totals written, ` +
           `${result.list.reduce((n, l) => n + l.lookups, 0)} deletion lookups` +
           (result.rateLimitWaitMs !== undefined ? `, waited ${(result.rateLimitWaitMs / 1000).toFixed(1)} s after 429` : ""),
       );
@@ -573,6 +583,16 @@ export async function runSyncScenario(
       emulator.setAccount(provider, account);
       phases.push(await measure("changed", resync));
     }
+    // The dashboard's storage summary: its reads must not grow with the rows.
+    takeRecords();
+    const summary = await user.query(api.resources.summary.getStorageSummary, { orgId });
+    const read = takeRecords().find((r) => r.fn === "resources/summary:getStorageSummary");
+    const byType = summary[storage === "buckets" ? "buckets" : "blockVolumes"];
+    summaryQuery = { documentsRead: read?.reads ?? -1, regions: byType.byRegion.length, count: byType.total.count };
+    log(`summary   getStorageSummary read ${summaryQuery.documentsRead} documents for ${summaryQuery.count} ${storage} in ${summaryQuery.regions} regions`);
+    if (summaryQuery.count !== storageItems(account, storage).length) {
+      failures.push(`summary counts ${summaryQuery.count} ${storage}, the provider has ${storageItems(account, storage).length}`);
+    }
   } catch (e) {
     failures.push(`aborted: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
@@ -592,6 +612,7 @@ export async function runSyncScenario(
     ok: failures.length === 0,
     failures,
     phases,
+    summaryQuery,
     ...memory.stop(),
     totalMs: Math.round(performance.now() - began),
   };
