@@ -83,9 +83,10 @@ export interface Emulator {
   vultrBucketEndpoint: "available" | "missing";
   /**
    * S3 checks a signature made with this access key against this secret instead of the
-   * subscription's (a key regenerated at Vultr after the listing read it).
+   * subscription's (a key regenerated at Vultr after the listing read it); null: S3 does not
+   * know the access key at all (InvalidAccessKeyId).
    */
-  vultrS3SecretOverrides: Record<string, string>;
+  vultrS3SecretOverrides: Record<string, string | null>;
   port: number;
   /** Live: replacing an entry (or calling setAccount) changes what the next request sees. */
   accounts: Record<Provider, ProviderAccount>;
@@ -706,7 +707,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (!auth) return s3Error(403, "AccessDenied", "Access Denied");
     const [, accessKey, date, region, signedHeaders, signature] = auth;
     const subscription = subscriptions.find((s) => s.s3_access_key === accessKey);
-    if (!subscription) {
+    if (!subscription || state.vultrS3SecretOverrides[accessKey] === null) {
       return s3Error(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", accessKey);
     }
     const names = signedHeaders.split(";");
@@ -726,7 +727,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const scope = `${date}/${region}/s3/aws4_request`;
     const toSign = ["AWS4-HMAC-SHA256", amzDate, scope, createHash("sha256").update(canonical).digest("hex")].join("\n");
     const secret = Object.hasOwn(state.vultrS3SecretOverrides, accessKey)
-      ? state.vultrS3SecretOverrides[accessKey]
+      ? String(state.vultrS3SecretOverrides[accessKey])
       : String(subscription.s3_secret_key);
     let key: Buffer = createHmac("sha256", `AWS4${secret}`).update(date).digest();
     for (const part of [region, "s3", "aws4_request"]) key = createHmac("sha256", key).update(part).digest();
