@@ -696,7 +696,8 @@ function attachmentPlan(rng: Rng, volumes: number, servers: number, ratio: numbe
 
 /**
  * Builds one provider account; the same options always give the same account.
- * Linode volumes and Vultr/DigitalOcean buckets are always empty.
+ * Linode volumes and DigitalOcean buckets are always empty; Vultr has buckets (in
+ * `objectStorages` subscriptions) only when `buckets` is given.
  */
 export function generateAccount(provider: Provider, opts: GenerateOptions): ProviderAccount {
   const seed = opts.seed;
@@ -718,11 +719,13 @@ export function generateAccount(provider: Provider, opts: GenerateOptions): Prov
       const volumes = Array.from({ length: volumeCount }, (_, i) =>
         vultrBlock(rv, i, vt(), plan[i] ? pick(rv, servers) : undefined),
       );
+      // Vultr buckets only when asked for: accounts generated for volumes stay as they were.
+      const vultrBucketCount = Math.max(0, Math.floor(opts.buckets ?? 0));
       const ro = rngFor(seed, "vultr/object-storage");
-      const subscriptionCount = Math.max(0, Math.floor(opts.objectStorages ?? (bucketCount > 0 ? 2 : 0)));
-      const ot = timeline(ro, subscriptionCount + bucketCount, "2022-06-01T00:00:00Z", 900);
+      const subscriptionCount = Math.max(0, Math.floor(opts.objectStorages ?? (vultrBucketCount > 0 ? 2 : 0)));
+      const ot = timeline(ro, subscriptionCount + vultrBucketCount, "2022-06-01T00:00:00Z", 900);
       const objectStorages = Array.from({ length: subscriptionCount }, (_, i) => vultrObjectStorage(ro, i, ot()));
-      const buckets = vultrBuckets(ro, objectStorages, bucketCount, 0, ot, new Set());
+      const buckets = vultrBuckets(ro, objectStorages, vultrBucketCount, 0, ot, new Set());
       return { token, owner, servers: asRecords(servers), volumes: asRecords(volumes), buckets, objectStorages };
     }
     case "digitalocean": {
@@ -762,12 +765,13 @@ const DEFAULT_SEED = 20_240_611;
 
 /**
  * The small account each provider serves unless told otherwise: 4 servers and 8 volumes
- * (5 attached, 3 detached, spread over regions) for Vultr and DigitalOcean; 3 Linodes and
- * 8 buckets, two of which share a label in two regions.
+ * (5 attached, 3 detached, spread over regions) for Vultr and DigitalOcean, and 6 Vultr
+ * buckets in 2 Object Storage subscriptions; 3 Linodes and 8 buckets, two of which share a
+ * label in two regions.
  */
 export function defaultAccounts(): Record<Provider, ProviderAccount> {
   return {
-    vultr: generateAccount("vultr", { seed: DEFAULT_SEED, servers: 4, volumes: 8, attachedRatio: 0.625 }),
+    vultr: generateAccount("vultr", { seed: DEFAULT_SEED, servers: 4, volumes: 8, attachedRatio: 0.625, buckets: 6, objectStorages: 2 }),
     digitalocean: generateAccount("digitalocean", { seed: DEFAULT_SEED, servers: 4, volumes: 8, attachedRatio: 0.625 }),
     linode: generateAccount("linode", { seed: DEFAULT_SEED, servers: 3, buckets: 8 }),
   };

@@ -273,7 +273,12 @@ const vultr: Dialect = {
       pattern: /^\/v2\/object-storage\/([^/]+)\/bucket$/,
       find: (a, [id]) =>
         (a.objectStorages ?? []).some((s) => s.id === id)
-          ? { buckets: a.buckets.filter((b) => b.object_storage_id === id).map(({ name, date_created }) => ({ name, date_created })) }
+          ? {
+              // The bucket as stored, less the emulator's own link to its subscription.
+              buckets: a.buckets
+                .filter((b) => b.object_storage_id === id)
+                .map((b) => Object.fromEntries(Object.entries(b).filter(([k]) => k !== "object_storage_id"))),
+            }
           : undefined,
       key: null,
     },
