@@ -138,6 +138,39 @@ async function* vultrBucketPages(client: ProviderClient): AsyncGenerator<VultrBu
   }
 }
 
+// Per sync (the lookup client lives as long as one sync), each subscription's
+// bucket names as one read found them, or null when the subscription is gone:
+// confirming 50 buckets of one subscription reads its list once, not 50 times.
+// Names only, never the keys; a failed read stays failed for this sync.
+const bucketNamesBySync = new WeakMap<ProviderClient, Map<string, Promise<Set<string> | null>>>();
+
+function bucketNamesOf(client: ProviderClient, id: string): Promise<Set<string> | null> {
+  let bySubscription = bucketNamesBySync.get(client);
+  if (bySubscription === undefined) {
+    bySubscription = new Map();
+    bucketNamesBySync.set(client, bySubscription);
+  }
+  let names = bySubscription.get(id);
+  if (names === undefined) {
+    names = (async () => {
+      const api = new VultrAPI(client);
+      const raw = await api.getObjectStorage(id);
+      if (raw === null) return null;
+      const access = s3AccessOf(raw as Record<string, unknown>);
+      const objectStorage = withoutS3Keys(raw);
+      if (objectStorage.status === "pending" && access === null) {
+        throw new ProviderError("vultr", `/v2/object-storage/${encodeURIComponent(id)}`, 200, "the subscription is still being set up", false);
+      }
+      const buckets = await bucketsOf(api, id, objectStorage, access);
+      return new Set(
+        buckets.flatMap((b) => (typeof b === "object" && b !== null && typeof (b as VultrBucket).name === "string" ? [(b as VultrBucket).name] : [])),
+      );
+    })();
+    bySubscription.set(id, names);
+  }
+  return names;
+}
+
 /**
  * Whether the bucket `key` names still exists: null ("gone") only when Vultr
  * says so, by a 404 for its subscription or a whole bucket list (its own, or
@@ -148,17 +181,8 @@ async function lookupVultrBucket(client: ProviderClient, key: string): Promise<u
   if (slash <= 0) throw new Error("not a Vultr bucket key");
   const id = key.slice(0, slash);
   const name = key.slice(slash + 1);
-  const api = new VultrAPI(client);
-  const raw = await api.getObjectStorage(id);
-  if (raw === null) return null;
-  const access = s3AccessOf(raw as Record<string, unknown>);
-  const objectStorage = withoutS3Keys(raw);
-  const buckets = await bucketsOf(api, id, objectStorage, access);
-  if (objectStorage.status === "pending" && buckets.length === 0 && access === null) {
-    throw new ProviderError("vultr", `/v2/object-storage/${encodeURIComponent(id)}`, 200, "the subscription is still being set up", false);
-  }
-  const found = buckets.some((b) => typeof b === "object" && b !== null && (b as VultrBucket).name === name);
-  return found ? { name, objectStorageId: id } : null;
+  const names = await bucketNamesOf(client, id);
+  return names !== null && names.has(name) ? { name, objectStorageId: id } : null;
 }
 
 export const parseVultrBucket = parseWith((raw, store) => {

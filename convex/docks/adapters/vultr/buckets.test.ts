@@ -293,6 +293,20 @@ describe("Vultr bucket failures", () => {
     expect(emulator.requests.filter((r) => /^\/v2\/object-storage\/[^/]+\/bucket$/.test(r.path)).length).toBe(510);
   });
 
+  test("confirming ten removed buckets of one subscription reads its bucket list once more, not ten times", async () => {
+    const { t, as, dockId } = await vultrDock();
+    expect((await syncNow(t, as, dockId)).lastSyncStatus).toBe("success");
+    const account = emulator.accounts.vultr;
+    const sub = String(account.objectStorages![0].id);
+    const removed = account.buckets.filter((b) => b.object_storage_id === sub).slice(0, 10);
+    emulator.setAccount("vultr", { ...account, buckets: account.buckets.filter((b) => !removed.includes(b)) });
+    emulator.resetRequests();
+    const synced = await syncNow(t, as, dockId);
+    expect(synced.lastSyncStats?.buckets).toMatchObject({ deleted: 10, lookups: 10, complete: true });
+    expect(emulator.countRequests({ path: `/v2/object-storage/${sub}` })).toBe(1);
+    expect(emulator.countRequests({ path: `/v2/object-storage/${sub}/bucket` })).toBe(2);
+  });
+
   test("S3 refusing the signature fails the buckets alone, with S3's code, and keeps every row", async () => {
     const { t, as, dockId } = await vultrDock();
     emulator.vultrBucketEndpoint = "missing";
