@@ -15,6 +15,9 @@ export default defineApp({
     VULTR_API_URL: v.optional(v.string()),
     DIGITALOCEAN_API_URL: v.optional(v.string()),
     LINODE_API_URL: v.optional(v.string()),
+    // Vultr S3 requests go to <this>/<s3_hostname>/ instead of
+    // https://<s3_hostname>/ (the emulator); unset in production.
+    VULTR_S3_URL: v.optional(v.string()),
     // Provider request timeout, retries and paging (milliseconds, counts).
     SYNC_REQUEST_TIMEOUT_MS: v.optional(v.string()),
     SYNC_MAX_ATTEMPTS: v.optional(v.string()),

@@ -38,6 +38,7 @@ const ENV_KEYS = [
   "VULTR_API_URL",
   "DIGITALOCEAN_API_URL",
   "LINODE_API_URL",
+  "VULTR_S3_URL",
   "SYNC_RETRY_BASE_DELAY_MS",
   "SYNC_RETRY_MAX_DELAY_MS",
   "SYNC_REQUEST_TIMEOUT_MS",
@@ -59,6 +60,8 @@ beforeEach(() => {
   for (const p of PROVIDERS) emulator.setAccount(p, fresh[p]);
   emulator.clearFaults();
   emulator.resetRequests();
+  emulator.vultrBucketEndpoint = "available";
+  emulator.vultrS3SecretOverrides = {};
   useEmulator(emulator);
 });
 afterEach(() => {
@@ -1808,7 +1811,7 @@ describe("bad arguments", () => {
 // 4. Secrets: API keys and provider secrets
 
 const LIST_PATHS: Record<Provider, string[]> = {
-  vultr: ["/v2/instances", "/v2/blocks"],
+  vultr: ["/v2/instances", "/v2/blocks", "/v2/object-storage"],
   digitalocean: ["/v2/droplets", "/v2/volumes"],
   linode: ["/v4/linode/instances", "/v4/object-storage/buckets"],
 };
@@ -1843,6 +1846,10 @@ describe.each(PROVIDERS)("secrets with a %s dock", (provider) => {
     const password = canary();
     const kvmToken = canary();
     const kvm = `https://my.vultr.com/subs/vps/novnc/api.php?data=${kvmToken}`;
+    // Vultr Object Storage keys: the sync signs S3 ListBuckets with them (the
+    // bucket endpoint is missing here), so they are used, not only listed.
+    const s3AccessKey = canary();
+    const s3SecretKey = canary();
     const account = emulator.accounts[provider];
     emulator.setAccount(provider, {
       ...account,
@@ -1851,8 +1858,10 @@ describe.each(PROVIDERS)("secrets with a %s dock", (provider) => {
         provider === "vultr"
           ? account.servers.map((s) => ({ ...s, default_password: password, kvm }))
           : account.servers,
+      objectStorages: account.objectStorages?.map((s) => ({ ...s, s3_access_key: s3AccessKey, s3_secret_key: s3SecretKey })),
     });
-    const secrets = [firstKey, secondKey, password, kvmToken];
+    emulator.vultrBucketEndpoint = "missing";
+    const secrets = [firstKey, secondKey, password, kvmToken, s3AccessKey, s3SecretKey];
     const lines = captureConsole();
     // The spy sees what function code writes to the console.
     await t.run(async () => console.warn("security-probe"));
@@ -1873,6 +1882,17 @@ describe.each(PROVIDERS)("secrets with a %s dock", (provider) => {
     expect((await syncNow(t, as, dockId)).lastSyncStatus).toBe("success");
 
     const errors: string[] = [];
+    if (provider === "vultr") {
+      expect(emulator.countRequests({ provider, status: 200 }) > 0).toBe(true);
+      expect(emulator.requests.some((r) => r.path.startsWith("/s3/") && r.status === 200)).toBe(true);
+      // S3 refuses the signature: its error XML names the access key id.
+      emulator.vultrS3SecretOverrides[s3AccessKey] = canary();
+      const refused = await syncNow(t, as, dockId);
+      expect(refused.lastSyncStatus).toBe("partial");
+      expect(refused.lastSyncStats?.buckets?.error).toContain("SignatureDoesNotMatch");
+      errors.push(refused.lastSyncError ?? "", refused.lastSyncStats?.buckets?.error ?? "");
+      emulator.vultrS3SecretOverrides = {};
+    }
     for (const kind of ["401", "500"] as const) {
       for (const path of LIST_PATHS[provider]) emulator.addFault({ provider, path, kind, times: Infinity });
       const failed = await syncNow(t, as, dockId);

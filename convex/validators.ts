@@ -288,13 +288,17 @@ export const blockVolumeFields = {
 export const bucketFields = {
   ...resourceFields,
   region: v.string(),
-  // Linode's deprecated cluster id, kept for display; region is the key.
+  // Linode's deprecated cluster id, or Vultr's Object Storage cluster id;
+  // kept for display.
   cluster: v.optional(v.string()),
   hostname: v.optional(v.string()),
   s3Endpoint: v.optional(v.string()),
-  sizeBytes: v.number(),
-  objectCount: v.number(),
-  // US dollars a month, where the provider gives a price; absent means unknown.
+  // Absent means unknown, never empty: Linode's listing gives both, Vultr's
+  // bucket listings (its API and S3 ListBuckets) give neither.
+  sizeBytes: v.optional(v.number()),
+  objectCount: v.optional(v.number()),
+  // US dollars a month, where the provider prices the bucket itself; absent
+  // means unknown. Vultr prices the subscription, not its buckets: absent.
   monthlyCost: v.optional(v.number()),
 };
 

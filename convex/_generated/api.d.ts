@@ -24,6 +24,7 @@ import type * as docks_adapters_linode_api from "../docks/adapters/linode/api.js
 import type * as docks_adapters_linode_types from "../docks/adapters/linode/types.js";
 import type * as docks_adapters_vultr_adapter from "../docks/adapters/vultr/adapter.js";
 import type * as docks_adapters_vultr_api from "../docks/adapters/vultr/api.js";
+import type * as docks_adapters_vultr_s3 from "../docks/adapters/vultr/s3.js";
 import type * as docks_adapters_vultr_types from "../docks/adapters/vultr/types.js";
 import type * as docks_cron from "../docks/cron.js";
 import type * as docks_deadSync from "../docks/deadSync.js";
@@ -75,6 +76,7 @@ declare const fullApi: ApiFromModules<{
   "docks/adapters/linode/types": typeof docks_adapters_linode_types;
   "docks/adapters/vultr/adapter": typeof docks_adapters_vultr_adapter;
   "docks/adapters/vultr/api": typeof docks_adapters_vultr_api;
+  "docks/adapters/vultr/s3": typeof docks_adapters_vultr_s3;
   "docks/adapters/vultr/types": typeof docks_adapters_vultr_types;
   "docks/cron": typeof docks_cron;
   "docks/deadSync": typeof docks_deadSync;

@@ -166,6 +166,7 @@ describe("the cron", () => {
     const { t, as, dockId } = await setup();
     emulator.addFault({ provider: "vultr", path: "/v2/blocks", kind: "401", times: Infinity });
     emulator.addFault({ provider: "vultr", path: "/v2/instances", kind: "401", times: Infinity });
+    emulator.addFault({ provider: "vultr", path: "/v2/object-storage", kind: "401", times: Infinity });
     const dock = await syncNow(t, as, dockId);
     expect(dock.lastSyncStatus).toBe("error");
     expect(dock.consecutiveFailures).toBe(1);

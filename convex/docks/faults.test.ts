@@ -372,7 +372,9 @@ describe.each(["vultr", "digitalocean", "linode"] as const)("a %s dock whose eve
     await syncNow(t, as, dockId);
     const storage = await storageRows(t, provider, dockId);
     const servers = await rowsOf(t, "servers", dockId);
-    for (const path of [STORAGE[provider].path, STORAGE[provider].serversPath]) {
+    // Every listing: a Vultr dock also lists its Object Storage subscriptions.
+    const lists = [STORAGE[provider].path, STORAGE[provider].serversPath, ...(provider === "vultr" ? ["/v2/object-storage"] : [])];
+    for (const path of lists) {
       emulator.addFault({ provider, path, kind: "500", times: Infinity });
     }
 
@@ -393,5 +395,108 @@ describe.each(["vultr", "digitalocean", "linode"] as const)("a %s dock whose eve
     expect(dock.lastSyncStatus).toBe("success");
     expect(dock.consecutiveFailures).toBe(0);
     expect(dock.nextSyncAt).toBe(dock.lastSyncAt! + DEFAULT_SYNC_INTERVAL_MS);
+  });
+});
+
+// Vultr buckets come from two listings: the subscriptions (cursor paging) and
+// each subscription's bucket list. The same faults hit either, and the S3
+// fallback where the bucket endpoint is missing.
+type BucketFaultCase = { where: string; path: () => string; mode: "available" | "missing" };
+const BUCKET_FAULT_CASES: BucketFaultCase[] = [
+  { where: "the subscription listing", path: () => "/v2/object-storage", mode: "available" },
+  {
+    where: "a subscription's bucket list",
+    path: () => `/v2/object-storage/${String(emulator.accounts.vultr.objectStorages![0].id)}/bucket`,
+    mode: "available",
+  },
+  {
+    where: "S3 ListBuckets (the bucket endpoint missing)",
+    path: () => `/s3/${String(emulator.accounts.vultr.objectStorages![0].s3_hostname)}`,
+    mode: "missing",
+  },
+];
+
+const vultrBucketKey = (b: Item) => `${String(b.object_storage_id)}/${String(b.name)}`;
+
+async function bucketsMatchProvider(t: TestConvex, dockId: Id<"docks">, viaS3: boolean) {
+  const rows = (await rowsOf(t, "buckets", dockId)).sort(byKey((r) => r.providerResourceId));
+  const items = emulator.accounts.vultr.buckets.slice().sort(byKey(vultrBucketKey));
+  expect(rows.map((r) => r.providerResourceId)).toEqual(items.map(vultrBucketKey));
+  // S3 writes dates its own way; through Vultr's endpoint the bucket is stored as served.
+  if (!viaS3) expect(rows.map((r) => r.fullApiData.bucket)).toEqual(items.map((b) => ({ name: b.name, date_created: b.date_created })));
+}
+
+/** Syncs once, adds and removes buckets at Vultr, injects `fault` at the case's path and syncs again. */
+async function syncBucketsWithFault(c: BucketFaultCase, fault: Omit<Fault, "provider" | "path">) {
+  emulator.vultrBucketEndpoint = c.mode;
+  const { t, as, dockId } = await dockFor("vultr");
+  await syncNow(t, as, dockId);
+  const before = await rowsOf(t, "buckets", dockId);
+  emulator.setAccount(
+    "vultr",
+    applyChanges("vultr", emulator.accounts.vultr, { seed: 5, vultrObjectStorage: { addBuckets: 2, removeBuckets: 2 } }),
+  );
+  emulator.resetRequests();
+  const at = path(c);
+  emulator.addFault({ provider: "vultr", path: at, ...fault });
+  const dock = await syncNow(t, as, dockId);
+  // Requests of the listing: those before the first lookup (GET of one subscription).
+  const listing = () => {
+    const firstLookup = emulator.requests.findIndex((r) => /^\/v2\/object-storage\/[^/]+$/.test(r.path));
+    return (firstLookup < 0 ? emulator.requests : emulator.requests.slice(0, firstLookup)).filter((r) => r.path === at).length;
+  };
+  return { t, dockId, before, dock, requests: listing };
+}
+
+const path = (c: BucketFaultCase) => c.path();
+
+describe.each(BUCKET_FAULT_CASES)("Vultr buckets, faults on $where", (c) => {
+  const viaS3 = c.mode === "missing";
+
+  test("a 429 with Retry-After 0 is retried once, and the buckets are complete", async () => {
+    const { t, dockId, dock, requests } = await syncBucketsWithFault(c, { kind: "429", retryAfterSeconds: 0 });
+    expect(dock.lastSyncStatus).toBe("success");
+    expect(dock.lastSyncStats?.buckets).toMatchObject({ complete: true, deleted: 2, inserted: 2 });
+    await bucketsMatchProvider(t, dockId, viaS3);
+    expect(requests()).toBe(2);
+  });
+
+  test("two 503s are retried, and the buckets are complete", async () => {
+    const { t, dockId, dock, requests } = await syncBucketsWithFault(c, { kind: "503", times: 2 });
+    expect(dock.lastSyncStatus).toBe("success");
+    await bucketsMatchProvider(t, dockId, viaS3);
+    expect(requests()).toBe(3);
+  });
+
+  test("a persistent 500 keeps every bucket row, says what failed, and the servers and volumes still sync", async () => {
+    const { t, dockId, before, dock } = await syncBucketsWithFault(c, { kind: "500", times: Infinity });
+    expect(dock.lastSyncStatus).toBe("partial");
+    expect(dock.lastSyncStats?.buckets).toMatchObject({ deleted: 0, complete: false, errorCode: "PROVIDER_ERROR" });
+    expect(dock.lastSyncError).toMatch(
+      viaS3 ? /^buckets: Vultr GET S3 ListBuckets on .* HTTP 500: InternalError/ : /^buckets: Vultr GET \/v2\/object-storage.* HTTP 500/,
+    );
+    const rows = new Set((await rowsOf(t, "buckets", dockId)).map((r) => r.providerResourceId));
+    for (const row of before) expect(rows.has(row.providerResourceId)).toBe(true);
+    expect(dock.lastSyncStats?.blockVolumes).toMatchObject({ complete: true });
+    await expectServersSynced(t, "vultr", dock);
+  });
+});
+
+// S3 answers XML and has no bearer token: these two are Vultr's JSON API's own.
+describe.each(BUCKET_FAULT_CASES.filter((c) => c.mode === "available"))("Vultr buckets, JSON faults on $where", (c) => {
+  test("a 401 is not retried and keeps every bucket row", async () => {
+    const { t, dockId, before, dock, requests } = await syncBucketsWithFault(c, { kind: "401", times: Infinity });
+    expect(dock.lastSyncStats?.buckets).toMatchObject({ deleted: 0, complete: false, errorCode: "INVALID_CREDENTIALS" });
+    expect(dock.lastSyncError).toContain(MESSAGE_401.vultr);
+    expect((await rowsOf(t, "buckets", dockId)).length).toBe(before.length);
+    expect(requests()).toBe(1);
+  });
+
+  test("malformed JSON every time fails after SYNC_MAX_ATTEMPTS requests and keeps every bucket row", async () => {
+    const { t, dockId, before, dock, requests } = await syncBucketsWithFault(c, { kind: "malformed", times: Infinity });
+    expect(dock.lastSyncStats?.buckets).toMatchObject({ deleted: 0, complete: false });
+    expect(dock.lastSyncError).toContain("the answer is not valid JSON");
+    expect((await rowsOf(t, "buckets", dockId)).length).toBe(before.length);
+    expect(requests()).toBe(DEFAULT_RETRY_POLICY.maxAttempts);
   });
 });

@@ -190,7 +190,8 @@ describe.each([
   { provider: "vultr" as const, table: "blockVolumes" as const, list: "volumes" as const, idField: "id", textField: "label", dataKey: "block" },
   { provider: "digitalocean" as const, table: "blockVolumes" as const, list: "volumes" as const, idField: "id", textField: "name", dataKey: "volume" },
   { provider: "linode" as const, table: "buckets" as const, list: "buckets" as const, idField: "label", textField: "hostname", dataKey: "bucket" },
-])("a $provider sync with hostile items", ({ provider, table, list, idField, textField, dataKey }) => {
+  { provider: "vultr" as const, table: "buckets" as const, list: "buckets" as const, idField: "name", textField: "date_created", dataKey: "bucket" },
+])("a $provider $table sync with hostile items", ({ provider, table, list, idField, textField, dataKey }) => {
   let emulator: Emulator;
   beforeAll(async () => {
     emulator = await startTestEmulator();

@@ -20,6 +20,15 @@ export function providerApiUrl(provider: Provider): string | undefined {
   return env[PROVIDER_API_URL_ENV[provider]];
 }
 
+/**
+ * Where Vultr S3 ListBuckets requests go instead of https://<s3_hostname>/:
+ * `<this>/<s3_hostname>/` (the emulator). Unset in production. The hostname
+ * is checked against Vultr's S3 domain either way (adapters/vultr/s3.ts).
+ */
+export function s3ListBucketsUrl(): string | undefined {
+  return env.VULTR_S3_URL;
+}
+
 type NumberSetting =
   | "SYNC_REQUEST_TIMEOUT_MS"
   | "SYNC_MAX_ATTEMPTS"

@@ -62,6 +62,8 @@ export type SyncScenario = {
   provider: Provider;
   storage: "blockVolumes" | "buckets";
   items: number;
+  /** Vultr buckets: the Object Storage subscriptions they are spread over. */
+  objectStorages?: number;
   rateLimit?: boolean;
   quick: boolean;
 };
@@ -82,6 +84,16 @@ export const SCENARIOS: Scenario[] = [
     ),
   ),
   { name: "linode-20k-buckets", kind: "sync", provider: "linode", storage: "buckets", items: 20_000, quick: false },
+  // Vultr lists subscriptions, then each one's buckets: 10 subscriptions of 500.
+  {
+    name: "vultr-5k-buckets",
+    kind: "sync",
+    provider: "vultr",
+    storage: "buckets",
+    items: 5_000,
+    objectStorages: 10,
+    quick: false,
+  },
   { name: "paging-digitalocean-10k", kind: "paging", items: 10_000, quick: true },
 ];
 // Optional (--rate-limit): DigitalOcean 50,000 against the real 250 requests/minute.
@@ -237,6 +249,7 @@ function configureEnv(): void {
 
 function pointAt(emulator: Emulator): void {
   for (const p of ["vultr", "digitalocean", "linode"] as const) process.env[URL_ENV[p]] = emulator.baseUrls[p];
+  process.env.VULTR_S3_URL = emulator.vultrS3Url;
 }
 
 const minimumPages = (items: number, provider: Provider) => Math.max(1, Math.ceil(items / PAGE_SIZE[provider]));
@@ -308,10 +321,15 @@ function storageItems(account: ProviderAccount, storage: SyncScenario["storage"]
 }
 
 function itemKey(storage: SyncScenario["storage"], item: Record<string, unknown>): string {
+  if (storage === "buckets" && item.object_storage_id !== undefined) return `${String(item.object_storage_id)}/${String(item.name)}`;
   return storage === "buckets" ? `${String(item.region)}/${String(item.label)}` : String(item.id);
 }
 
-function itemWeight(provider: Provider, item: Record<string, unknown>): number {
+// Vultr buckets carry no size or object count: their checksum is the length of their names.
+const isVultrBuckets = (provider: Provider, storage: SyncScenario["storage"]) => provider === "vultr" && storage === "buckets";
+
+function itemWeight(provider: Provider, item: Record<string, unknown>, storage: SyncScenario["storage"] = "blockVolumes"): number {
+  if (isVultrBuckets(provider, storage)) return String(item.name).length;
   const value = provider === "linode" ? item.objects : provider === "vultr" ? item.size_gb : item.size_gigabytes;
   return typeof value === "number" ? value : 0;
 }
@@ -417,6 +435,7 @@ export async function runSyncScenario(
     servers: SERVERS,
     volumes: storage === "blockVolumes" ? spec.items : 0,
     buckets: storage === "buckets" ? spec.items : 0,
+    objectStorages: spec.objectStorages,
   });
   const itemBytes = { storage: averageBytes(storageItems(account, storage)), servers: averageBytes(account.servers) };
   log(`average item size: ${itemBytes.storage} B per ${storage === "buckets" ? "bucket" : "volume"}, ${itemBytes.servers} B per server`);
@@ -458,7 +477,10 @@ export async function runSyncScenario(
             .paginate({ cursor, numItems: COUNT_PAGE });
           let w = 0;
           for (const row of result.page as Record<string, unknown>[]) {
-            const value = table === "buckets" ? row.objectCount : table === "blockVolumes" ? row.sizeGb : 0;
+            const value =
+              table === "buckets"
+                ? isVultrBuckets(provider, storage) ? String(row.name).length : row.objectCount
+                : table === "blockVolumes" ? row.sizeGb : 0;
             w += typeof value === "number" ? value : 0;
           }
           return { n: result.page.length, w, isDone: result.isDone, continueCursor: result.continueCursor };
@@ -486,10 +508,35 @@ export async function runSyncScenario(
       const current = emulator.accounts[provider];
       const items = storageItems(current, storage);
 
+      // Vultr buckets: the subscriptions' bucket lists are part of the listing
+      // (one each); lookups start with the first GET of one subscription.
+      const firstLookup = isVultrBuckets(provider, storage)
+        ? requests.findIndex((r) => /^\/v2\/object-storage\/[^/]+$/.test(r.path))
+        : -1;
+      const listingRequests = firstLookup < 0 ? requests : requests.slice(0, firstLookup);
+      const bucketLists: ListCount[] = !isVultrBuckets(provider, storage)
+        ? []
+        : [
+            {
+              type: "buckets",
+              path: "/v2/object-storage/{id}/bucket",
+              requests: listingRequests.filter((r) => /\/bucket$/.test(r.path)).length,
+              answered200: listingRequests.filter((r) => /\/bucket$/.test(r.path) && r.status === 200).length,
+              answered429: listingRequests.filter((r) => /\/bucket$/.test(r.path) && r.status === 429).length,
+              minimum: (current.objectStorages ?? []).length,
+              ratio: listingRequests.filter((r) => /\/bucket$/.test(r.path)).length / Math.max(1, (current.objectStorages ?? []).length),
+              lookups: firstLookup < 0 ? 0 : requests.length - firstLookup,
+            },
+          ];
       const list: ListCount[] = (["servers", storage] as const).map((type) => {
-        const path = type === "servers" ? LIST_PATHS[provider].servers : LIST_PATHS[provider].storage;
+        const path =
+          type === "servers"
+            ? LIST_PATHS[provider].servers
+            : isVultrBuckets(provider, storage) ? "/v2/object-storage" : LIST_PATHS[provider].storage;
         const mine = requests.filter((r) => r.path === path);
-        const minimum = minimumPages(type === "servers" ? current.servers.length : items.length, provider);
+        const listed =
+          type === "servers" ? current.servers.length : isVultrBuckets(provider, storage) ? (current.objectStorages ?? []).length : items.length;
+        const minimum = minimumPages(listed, provider);
         return {
           type,
           path,
@@ -499,9 +546,10 @@ export async function runSyncScenario(
           minimum,
           ratio: mine.length / minimum,
           // Single-item GETs that confirm an unlisted item is gone before its row is deleted.
-          lookups: requests.filter((r) => r.path.startsWith(`${path}/`)).length,
+          lookups: isVultrBuckets(provider, storage) ? 0 : requests.filter((r) => r.path.startsWith(`${path}/`)).length,
         };
       });
+      list.push(...bucketLists);
       const dock = await t.run((ctx) => ctx.db.get("docks", dockId!));
       const storageRows = await countRows(storage, dockId!);
       const serverRows = await countRows("servers", dockId!);
@@ -524,7 +572,7 @@ export async function runSyncScenario(
           expectedStorage: items.length,
           expectedServers: current.servers.length,
         },
-        checksum: { table: storageRows.weight, provider: items.reduce((s, i) => s + itemWeight(provider, i), 0) },
+        checksum: { table: storageRows.weight, provider: items.reduce((s, i) => s + itemWeight(provider, i, storage), 0) },
         stats: dock?.lastSyncStats,
         limitErrors,
       };
@@ -579,7 +627,12 @@ export async function runSyncScenario(
     const resync = () => user.mutation(api.docks.mutations.syncDock, { dockId: dockId! }).then(() => undefined);
     phases.push(await measure("unchanged", resync));
     if (spec.rateLimit !== true) {
-      account = applyChanges(provider, account, CHANGE);
+      // Vultr buckets have nothing to resize: 50 removed and 50 added.
+      account = applyChanges(
+        provider,
+        account,
+        isVultrBuckets(provider, storage) ? { seed: CHANGE.seed, vultrObjectStorage: { addBuckets: 50, removeBuckets: 50 } } : CHANGE,
+      );
       emulator.setAccount(provider, account);
       phases.push(await measure("changed", resync));
     }

@@ -140,6 +140,8 @@ describe("defaultAccounts", () => {
     expect(vultr.volumes).toHaveLength(8);
     expect(vultr.volumes.filter((v) => v.attached_to_instance !== "")).toHaveLength(5);
     expect(new Set(vultr.volumes.map((v) => v.region)).size).toBeGreaterThanOrEqual(3);
+    expect(vultr.objectStorages).toHaveLength(2);
+    expect(vultr.buckets).toHaveLength(6);
 
     const digitalocean = accounts.digitalocean;
     expect(digitalocean.servers).toHaveLength(4);
@@ -241,5 +243,43 @@ describe("applyChanges", () => {
     const base = generateAccount("digitalocean", { seed: 10, servers: 2, volumes: 20 });
     const after = applyChanges("digitalocean", base, { seed: 10, add: 20 });
     expect(new Set(after.volumes.map((v) => v.id)).size).toBe(40);
+  });
+});
+
+describe("Vultr Object Storage", () => {
+  const key = (b: Record<string, unknown>, subs: Record<string, unknown>[]) =>
+    `${String(subs.find((s) => s.id === b.object_storage_id)?.cluster_id)}/${String(b.name)}`;
+
+  it("spreads the buckets over the subscriptions, names unique per cluster and one name in two clusters", () => {
+    const account = generateAccount("vultr", { seed: 4, servers: 1, volumes: 1, buckets: 40, objectStorages: 3 });
+    const subs = account.objectStorages!;
+    expect(subs).toHaveLength(3);
+    expect(new Set(subs.map((s) => s.cluster_id)).size).toBe(3);
+    for (const s of subs) {
+      expect(s.s3_hostname).toMatch(/^[a-z]+1\.vultrobjects\.com$/);
+      expect(String(s.s3_access_key)).toMatch(/^[A-Z0-9]{20}$/);
+      expect(String(s.s3_secret_key)).toHaveLength(40);
+    }
+    expect(account.buckets).toHaveLength(40);
+    expect(new Set(account.buckets.map((b) => key(b, subs))).size).toBe(40);
+    expect(new Set(account.buckets.map((b) => b.name)).size).toBeLessThan(40);
+  });
+
+  it("applyChanges removes and adds buckets and subscriptions; a removed subscription takes its buckets", () => {
+    const before = generateAccount("vultr", { seed: 4, buckets: 40, objectStorages: 3 });
+    const after = applyChanges("vultr", before, {
+      seed: 2,
+      vultrObjectStorage: { removeSubscriptions: 1, addSubscriptions: 2, removeBuckets: 3, addBuckets: 7 },
+    });
+    const subs = after.objectStorages!;
+    expect(subs).toHaveLength(4);
+    const gone = before.objectStorages!.find((s) => !subs.some((x) => x.id === s.id))!;
+    expect(after.buckets.some((b) => b.object_storage_id === gone.id)).toBe(false);
+    const ofGone = before.buckets.filter((b) => b.object_storage_id === gone.id).length;
+    expect(after.buckets).toHaveLength(40 - ofGone - 3 + 7);
+    for (const b of after.buckets) expect(subs.some((s) => s.id === b.object_storage_id)).toBe(true);
+    expect(new Set(after.buckets.map((b) => key(b, subs))).size).toBe(after.buckets.length);
+    // The input is not changed.
+    expect(before.objectStorages).toHaveLength(3);
   });
 });

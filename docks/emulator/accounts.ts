@@ -5,8 +5,10 @@ export type Provider = "vultr" | "digitalocean" | "linode";
 
 export const PROVIDERS: readonly Provider[] = ["vultr", "digitalocean", "linode"];
 
-// Vultr: servers = instances, volumes = blocks. DigitalOcean: servers = droplets,
-// volumes = volumes. Linode: servers = linodes, buckets = buckets. The other lists stay empty.
+// Vultr: servers = instances, volumes = blocks, buckets = the buckets of its Object Storage
+// subscriptions (objectStorages), each naming its subscription in `object_storage_id`.
+// DigitalOcean: servers = droplets, volumes = volumes. Linode: servers = linodes, buckets =
+// buckets. The other lists stay empty.
 export interface ProviderAccount {
   token: string;
   /** Who the account belongs to, as the account/profile endpoints name it. */
@@ -14,6 +16,8 @@ export interface ProviderAccount {
   servers: Record<string, unknown>[];
   volumes: Record<string, unknown>[];
   buckets: Record<string, unknown>[];
+  /** Vultr Object Storage subscriptions, S3 keys included (GET /v2/object-storage). */
+  objectStorages?: Record<string, unknown>[];
 }
 
 /**
@@ -41,6 +45,8 @@ export interface GenerateOptions {
   token?: string;
   /** Share of volumes attached to a server (0..1); ignored when there are no servers. */
   attachedRatio?: number;
+  /** Vultr: Object Storage subscriptions the buckets are spread over; default 2 when there are buckets. */
+  objectStorages?: number;
 }
 
 export interface AccountChange {
@@ -49,6 +55,8 @@ export interface AccountChange {
   remove?: number;
   detach?: number;
   resize?: number;
+  /** Vultr Object Storage: buckets and subscriptions removed and added (a removed subscription takes its buckets). */
+  vultrObjectStorage?: { addBuckets?: number; removeBuckets?: number; addSubscriptions?: number; removeSubscriptions?: number };
 }
 
 // ---------------------------------------------------------------------------
@@ -299,6 +307,74 @@ function vultrBlock(rng: Rng, index: number, created: number, server: VultrInsta
     snapshot_id: "",
     bootable: false,
   };
+}
+
+// Vultr Object Storage clusters: id, region, S3 host.
+const VULTR_S3_CLUSTERS = [
+  { id: 2, region: "ewr", host: "ewr1.vultrobjects.com" },
+  { id: 4, region: "sjc", host: "sjc1.vultrobjects.com" },
+  { id: 5, region: "ams", host: "ams1.vultrobjects.com" },
+  { id: 6, region: "blr", host: "blr1.vultrobjects.com" },
+  { id: 9, region: "del", host: "del1.vultrobjects.com" },
+  { id: 11, region: "sgp", host: "sgp1.vultrobjects.com" },
+] as const;
+
+const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+const KEY_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+function chars(rng: Rng, alphabet: string, length: number): string {
+  let out = "";
+  for (let i = 0; i < length; i++) out += alphabet[Math.floor(rng() * alphabet.length)];
+  return out;
+}
+
+function vultrObjectStorage(rng: Rng, index: number, created: number): Record<string, unknown> {
+  const cluster = VULTR_S3_CLUSTERS[index % VULTR_S3_CLUSTERS.length];
+  return {
+    id: uuid(rng),
+    date_created: vultrDate(created),
+    cluster_id: cluster.id,
+    region: cluster.region,
+    label: `${pick(rng, ["media", "backups", "assets", "logs"])}-${cluster.region}-${index + 1}`,
+    status: "active",
+    s3_hostname: cluster.host,
+    s3_access_key: chars(rng, ALNUM, 20),
+    s3_secret_key: chars(rng, KEY_CHARS, 40),
+  };
+}
+
+// Buckets spread round-robin over the subscriptions. Every tenth reuses the
+// previous name in another subscription (another cluster): names are unique
+// per cluster only, and consumers must key buckets by subscription and name.
+function vultrBuckets(
+  rng: Rng,
+  subscriptions: Record<string, unknown>[],
+  count: number,
+  firstIndex: number,
+  next: () => number,
+  taken: Set<string>,
+): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  if (subscriptions.length === 0) return out;
+  const clusterOf = (id: unknown) => subscriptions.find((s) => s.id === id)?.cluster_id;
+  for (let i = 0; i < count; i++) {
+    const n = firstIndex + i;
+    let sub = subscriptions[n % subscriptions.length];
+    const previous = out[out.length - 1];
+    let name = `${pick(rng, ROLES)}-${pick(rng, BUCKET_WORDS)}-${n.toString(36)}`;
+    if (previous && n % 10 === 1 && subscriptions.length > 1) {
+      const other = subscriptions.find((s) => s.cluster_id !== clusterOf(previous.object_storage_id));
+      if (other) {
+        sub = other;
+        name = String(previous.name);
+      }
+    }
+    let attempt = 0;
+    while (taken.has(`${String(sub.cluster_id)}/${name}`)) name = `${name.replace(/-x\d+$/, "")}-x${++attempt}`;
+    taken.add(`${String(sub.cluster_id)}/${name}`);
+    out.push({ name, date_created: vultrDate(next()), object_storage_id: sub.id });
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -620,7 +696,8 @@ function attachmentPlan(rng: Rng, volumes: number, servers: number, ratio: numbe
 
 /**
  * Builds one provider account; the same options always give the same account.
- * Linode volumes and Vultr/DigitalOcean buckets are always empty.
+ * Linode volumes and DigitalOcean buckets are always empty; Vultr has buckets (in
+ * `objectStorages` subscriptions) only when `buckets` is given.
  */
 export function generateAccount(provider: Provider, opts: GenerateOptions): ProviderAccount {
   const seed = opts.seed;
@@ -642,7 +719,14 @@ export function generateAccount(provider: Provider, opts: GenerateOptions): Prov
       const volumes = Array.from({ length: volumeCount }, (_, i) =>
         vultrBlock(rv, i, vt(), plan[i] ? pick(rv, servers) : undefined),
       );
-      return { token, owner, servers: asRecords(servers), volumes: asRecords(volumes), buckets: [] };
+      // Vultr buckets only when asked for: accounts generated for volumes stay as they were.
+      const vultrBucketCount = Math.max(0, Math.floor(opts.buckets ?? 0));
+      const ro = rngFor(seed, "vultr/object-storage");
+      const subscriptionCount = Math.max(0, Math.floor(opts.objectStorages ?? (vultrBucketCount > 0 ? 2 : 0)));
+      const ot = timeline(ro, subscriptionCount + vultrBucketCount, "2022-06-01T00:00:00Z", 900);
+      const objectStorages = Array.from({ length: subscriptionCount }, (_, i) => vultrObjectStorage(ro, i, ot()));
+      const buckets = vultrBuckets(ro, objectStorages, vultrBucketCount, 0, ot, new Set());
+      return { token, owner, servers: asRecords(servers), volumes: asRecords(volumes), buckets, objectStorages };
     }
     case "digitalocean": {
       const at = timeline(rs, serverCount, "2022-01-10T00:00:00Z", 700);
@@ -681,12 +765,13 @@ const DEFAULT_SEED = 20_240_611;
 
 /**
  * The small account each provider serves unless told otherwise: 4 servers and 8 volumes
- * (5 attached, 3 detached, spread over regions) for Vultr and DigitalOcean; 3 Linodes and
- * 8 buckets, two of which share a label in two regions.
+ * (5 attached, 3 detached, spread over regions) for Vultr and DigitalOcean, and 6 Vultr
+ * buckets in 2 Object Storage subscriptions; 3 Linodes and 8 buckets, two of which share a
+ * label in two regions.
  */
 export function defaultAccounts(): Record<Provider, ProviderAccount> {
   return {
-    vultr: generateAccount("vultr", { seed: DEFAULT_SEED, servers: 4, volumes: 8, attachedRatio: 0.625 }),
+    vultr: generateAccount("vultr", { seed: DEFAULT_SEED, servers: 4, volumes: 8, attachedRatio: 0.625, buckets: 6, objectStorages: 2 }),
     digitalocean: generateAccount("digitalocean", { seed: DEFAULT_SEED, servers: 4, volumes: 8, attachedRatio: 0.625 }),
     linode: generateAccount("linode", { seed: DEFAULT_SEED, servers: 3, buckets: 8 }),
   };
@@ -728,7 +813,8 @@ export function applyChanges(provider: Provider, account: ProviderAccount, chang
         ids.add(block.id);
         volumes.push(block);
       }
-      return { ...account, servers: account.servers.slice(), volumes: asRecords(volumes), buckets: account.buckets.slice() };
+      const { objectStorages, buckets } = changeVultrObjectStorage(rng, account, change, next);
+      return { ...account, servers: account.servers.slice(), volumes: asRecords(volumes), buckets, objectStorages };
     }
     case "digitalocean": {
       const original = account.servers as unknown as Droplet[];
@@ -790,6 +876,36 @@ export function applyChanges(provider: Provider, account: ProviderAccount, chang
       return { ...account, servers: account.servers.slice(), volumes: account.volumes.slice(), buckets: asRecords(buckets) };
     }
   }
+}
+
+// Subscriptions removed take their buckets; new ones start empty, in the next
+// cluster. Buckets removed and added are spread over what remains.
+function changeVultrObjectStorage(
+  rng: Rng,
+  account: ProviderAccount,
+  change: AccountChange,
+  next: () => number,
+): { objectStorages: Record<string, unknown>[]; buckets: Record<string, unknown>[] } {
+  const c = change.vultrObjectStorage ?? {};
+  const count = (n: number | undefined) => Math.max(0, Math.floor(n ?? 0));
+  const before = account.objectStorages ?? [];
+  const goneSubs = new Set(sampleIndices(rng, before.length, count(c.removeSubscriptions)).map((i) => before[i].id));
+  const objectStorages = before.filter((s) => !goneSubs.has(s.id));
+  for (let n = 0; n < count(c.addSubscriptions); n++) {
+    objectStorages.push(vultrObjectStorage(rng, before.length + n, next()));
+  }
+  let buckets = account.buckets.filter((b) => !goneSubs.has(b.object_storage_id));
+  const removed = new Set(sampleIndices(rng, buckets.length, count(c.removeBuckets)));
+  buckets = buckets.filter((_, i) => !removed.has(i));
+  const taken = new Set(
+    buckets.map((b) => `${String(objectStorages.find((s) => s.id === b.object_storage_id)?.cluster_id)}/${String(b.name)}`),
+  );
+  const extra = count(c.addBuckets);
+  if (extra > 0) {
+    const at = timeline(rng, extra, "2025-09-01T00:00:00Z", 60);
+    buckets.push(...vultrBuckets(rng, objectStorages, extra, buckets.length + int(rng, 1_000, 1_000_000), at, taken));
+  }
+  return { objectStorages, buckets };
 }
 
 function indicesWhere<T>(items: readonly T[], test: (item: T) => boolean): number[] {

@@ -1,5 +1,7 @@
 // Behaviour of the provider emulator over real HTTP: envelopes, paging maxima, auth errors,
 // rate limits, injected faults, request records and shutdown.
+import { Buffer } from "node:buffer";
+import { createHash, createHmac } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { generateAccount, type Provider } from "./accounts";
 import { startEmulator, type Emulator, type EmulatorOptions } from "./server";
@@ -672,5 +674,88 @@ describe("body faults", () => {
     expect(res.status).toBe(200);
     expect(res.json).toBeUndefined();
     expect(res.text.indexOf(emu.accounts.linode.token)).toBe(10);
+  });
+});
+
+describe("Vultr Object Storage", () => {
+  const account = () => generateAccount("vultr", { seed: 6, servers: 1, volumes: 1, buckets: 30, objectStorages: 520 });
+
+  it("lists subscriptions by cursor, 500 a page, keys included, and each one's buckets", async () => {
+    const emu = await start({ accounts: { vultr: account() } });
+    const first = await call(emu, "vultr", "/v2/object-storage?per_page=500");
+    expect(first.status).toBe(200);
+    expect(first.json.object_storages).toHaveLength(500);
+    expect(first.json.meta.total).toBe(520);
+    expect(first.json.object_storages[0]).toHaveProperty("s3_secret_key");
+    const second = await call(emu, "vultr", `/v2/object-storage?per_page=500&cursor=${encodeURIComponent(first.json.meta.links.next)}`);
+    expect(second.json.object_storages).toHaveLength(20);
+    expect(second.json.meta.links.next).toBe("");
+
+    const sub = emu.accounts.vultr.objectStorages![0];
+    const one = await call(emu, "vultr", `/v2/object-storage/${String(sub.id)}`);
+    expect(one.json.object_storage.id).toBe(sub.id);
+    const buckets = await call(emu, "vultr", `/v2/object-storage/${String(sub.id)}/bucket`);
+    const expected = emu.accounts.vultr.buckets.filter((b) => b.object_storage_id === sub.id).map((b) => b.name);
+    expect(buckets.json.buckets.map((b: { name: string }) => b.name)).toEqual(expected);
+    expect(Object.keys(buckets.json.buckets[0]).sort()).toEqual(["date_created", "name"]);
+    expect((await call(emu, "vultr", "/v2/object-storage/no-such-id")).status).toBe(404);
+    expect((await call(emu, "vultr", "/v2/object-storage/no-such-id/bucket")).status).toBe(404);
+    expect((await call(emu, "vultr", `/v2/object-storage/${String(sub.id)}/bucket`, { token: "wrong" })).status).toBe(401);
+  });
+
+  it("answers the bucket endpoint with Vultr's 404 in the missing mode", async () => {
+    const emu = await start({ accounts: { vultr: account() }, vultrBucketEndpoint: "missing" });
+    const sub = emu.accounts.vultr.objectStorages![0];
+    const reply = await call(emu, "vultr", `/v2/object-storage/${String(sub.id)}/bucket`);
+    expect(reply.status).toBe(404);
+    expect(reply.json).toEqual({ error: "Not found.", status: 404 });
+  });
+
+  // Signed here with node:crypto, independently of the module's WebCrypto signer.
+  function signed(emu: Emulator, host: string, accessKey: string, secretKey: string) {
+    const url = new URL(`${emu.vultrS3Url}/${host}/`);
+    const amzDate = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+    const date = amzDate.slice(0, 8);
+    const payload = createHash("sha256").update("").digest("hex");
+    const canonical = ["GET", url.pathname, "", `host:${url.host}\nx-amz-content-sha256:${payload}\nx-amz-date:${amzDate}\n`, "host;x-amz-content-sha256;x-amz-date", payload].join("\n");
+    const scope = `${date}/us-east-1/s3/aws4_request`;
+    const toSign = ["AWS4-HMAC-SHA256", amzDate, scope, createHash("sha256").update(canonical).digest("hex")].join("\n");
+    let key: Buffer = createHmac("sha256", `AWS4${secretKey}`).update(date).digest();
+    for (const part of ["us-east-1", "s3", "aws4_request"]) key = createHmac("sha256", key).update(part).digest();
+    const signature = createHmac("sha256", key).update(toSign).digest("hex");
+    return fetch(url, {
+      headers: {
+        "x-amz-date": amzDate,
+        "x-amz-content-sha256": payload,
+        Authorization: `AWS4-HMAC-SHA256 Credential=${accessKey}/${scope}, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=${signature}`,
+      },
+    });
+  }
+
+  it("answers S3 ListBuckets signed with the subscription's keys, and S3's error XML otherwise", async () => {
+    const emu = await start({ accounts: { vultr: account() } });
+    const sub = emu.accounts.vultr.objectStorages![0];
+    const host = String(sub.s3_hostname);
+    const ok = await signed(emu, host, String(sub.s3_access_key), String(sub.s3_secret_key));
+    expect(ok.status).toBe(200);
+    const xml = await ok.text();
+    expect(xml).toMatch(/^<\?xml[^>]*\?><ListAllMyBucketsResult/);
+    const names = [...xml.matchAll(/<Name>([^<]*)<\/Name>/g)].map((m) => m[1]);
+    expect(names).toEqual(emu.accounts.vultr.buckets.filter((b) => b.object_storage_id === sub.id).map((b) => b.name));
+
+    const badSignature = await signed(emu, host, String(sub.s3_access_key), "not-the-secret");
+    expect(badSignature.status).toBe(403);
+    expect(await badSignature.text()).toContain("<Code>SignatureDoesNotMatch</Code>");
+    const unknownKey = await signed(emu, host, "NOSUCHKEY00000000000", String(sub.s3_secret_key));
+    expect(unknownKey.status).toBe(403);
+    expect(await unknownKey.text()).toContain("<Code>InvalidAccessKeyId</Code>");
+    const unsigned = await fetch(`${emu.vultrS3Url}/${host}/`);
+    expect(unsigned.status).toBe(403);
+    expect(await unsigned.text()).toContain("<Code>AccessDenied</Code>");
+    // Another subscription's keys on this host are not this host's.
+    const elsewhere = emu.accounts.vultr.objectStorages!.find((s) => s.s3_hostname !== host)!;
+    const wrongHost = await signed(emu, host, String(elsewhere.s3_access_key), String(elsewhere.s3_secret_key));
+    expect(await wrongHost.text()).toContain("<Code>InvalidAccessKeyId</Code>");
+    expect(emu.requests.filter((r) => r.path === `/s3/${host}`).map((r) => r.status)).toEqual([200, 403, 403, 403, 403]);
   });
 });

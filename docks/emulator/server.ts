@@ -1,6 +1,7 @@
 // HTTP emulator of the Vultr, DigitalOcean and Linode list endpoints on 127.0.0.1: real envelopes,
 // paging, auth errors, rate limits and injectable faults, for tests, the benchmark and the demo.
 import { Buffer } from "node:buffer";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import type { Socket } from "node:net";
 import { clearTimeout, setTimeout } from "node:timers";
@@ -74,6 +75,19 @@ export interface RequestRecord {
 
 export interface Emulator {
   baseUrls: Record<Provider, string>;
+  /**
+   * Where Vultr S3 requests go (VULTR_S3_URL): `<this>/<s3_hostname>/` is that host's
+   * ListBuckets, signature checked with the subscription's keys.
+   */
+  vultrS3Url: string;
+  /** "missing": GET /v2/object-storage/{id}/bucket answers 404, as where Vultr does not serve it yet. */
+  vultrBucketEndpoint: "available" | "missing";
+  /**
+   * S3 checks a signature made with this access key against this secret instead of the
+   * subscription's (a key regenerated at Vultr after the listing read it); null: S3 does not
+   * know the access key at all (InvalidAccessKeyId).
+   */
+  vultrS3SecretOverrides: Record<string, string | null>;
   port: number;
   /** Live: replacing an entry (or calling setAccount) changes what the next request sees. */
   accounts: Record<Provider, ProviderAccount>;
@@ -102,6 +116,8 @@ export interface EmulatorOptions {
   latencyMs?: number;
   /** Enforced fixed window per provider; off unless given. */
   rateLimit?: Partial<Record<Provider, RateLimitConfig>>;
+  /** Vultr's bucket endpoint: "missing" answers 404 (see Emulator.vultrBucketEndpoint). */
+  vultrBucketEndpoint?: "available" | "missing";
 }
 
 interface Answer {
@@ -232,6 +248,7 @@ const vultr: Dialect = {
   routes: {
     "/v2/instances": { kind: "list", key: "instances", items: (a) => a.servers, idField: "id" },
     "/v2/blocks": { kind: "list", key: "blocks", items: (a) => a.volumes, idField: "id" },
+    "/v2/object-storage": { kind: "list", key: "object_storages", items: (a) => a.objectStorages ?? [], idField: "id" },
     "/v2/account": {
       kind: "single",
       body: (a) => {
@@ -255,6 +272,20 @@ const vultr: Dialect = {
   items: [
     { pattern: /^\/v2\/blocks\/([^/]+)$/, find: byId((a) => a.volumes), key: "block" },
     { pattern: /^\/v2\/instances\/([^/]+)$/, find: byId((a) => a.servers), key: "instance" },
+    { pattern: /^\/v2\/object-storage\/([^/]+)$/, find: byId((a) => a.objectStorages ?? []), key: "object_storage" },
+    {
+      pattern: /^\/v2\/object-storage\/([^/]+)\/bucket$/,
+      find: (a, [id]) =>
+        (a.objectStorages ?? []).some((s) => s.id === id)
+          ? {
+              // The bucket as stored, less the emulator's own link to its subscription.
+              buckets: a.buckets
+                .filter((b) => b.object_storage_id === id)
+                .map((b) => Object.fromEntries(Object.entries(b).filter(([k]) => k !== "object_storage_id"))),
+            }
+          : undefined,
+      key: null,
+    },
   ],
   paging(query) {
     const requested = positiveInt(query.per_page) ?? 100;
@@ -438,6 +469,37 @@ class FixedWindow {
 }
 
 // ---------------------------------------------------------------------------
+// Vultr S3 (ListBuckets only)
+
+function xmlEscape(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
+}
+
+function s3Encode(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+// Vultr's "2024-01-02T03:04:05+00:00" as S3's "2024-01-02T03:04:05.000Z".
+function s3Date(vultrDate: string): string {
+  const ms = Date.parse(vultrDate);
+  return Number.isNaN(ms) ? vultrDate : new Date(ms).toISOString();
+}
+
+/** Path parts after /vultr-s3/<host>/: ListBuckets has none. */
+function segments3(url: URL): string[] {
+  return url.pathname.split("/").slice(3).filter((p) => p !== "");
+}
+
+function s3Error(status: number, code: string, message: string, accessKey?: string): { status: number; xml: string } {
+  // S3 names the access key id in some errors; never the secret.
+  const key = accessKey === undefined ? "" : `<AWSAccessKeyId>${xmlEscape(accessKey)}</AWSAccessKeyId>`;
+  return {
+    status,
+    xml: `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message>${key}<RequestId>tx0000000000000000emu</RequestId><HostId>emulator</HostId></Error>`,
+  };
+}
+
+// ---------------------------------------------------------------------------
 // Server
 
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
@@ -579,6 +641,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const arrived = Date.now();
     const url = new URL(req.url ?? "/", "http://emulator.invalid");
     const segments = url.pathname.split("/");
+    if (segments[1] === "vultr-s3") {
+      await handleS3(req, res, url, segments, arrived);
+      return;
+    }
     const provider = PROVIDERS.find((p) => p === segments[1]);
     if (!provider) {
       send(res, { status: 404, body: { error: "Unknown provider; paths start with /vultr, /digitalocean or /linode." } });
@@ -601,6 +667,94 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     record.status = answer.status;
     if (answer.stream) await stream(res, answer, answer.stream);
     else send(res, answer);
+  }
+
+  // Vultr S3 ListBuckets at /vultr-s3/<s3_hostname>/: the request must be signed (SigV4) with the
+  // keys of a subscription on that host; answers are S3's XML, errors included.
+  async function handleS3(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    url: URL,
+    segments: string[],
+    arrived: number,
+  ): Promise<void> {
+    const host = decodeURIComponent(segments[2] ?? "");
+    const path = `/s3/${host}`;
+    const record: RequestRecord = { provider: "vultr", method: req.method ?? "GET", path, query: Object.fromEntries(url.searchParams.entries()), status: 0, at: arrived };
+    requests.push(record);
+    const scope = new Set<() => void>();
+    res.on("close", () => {
+      for (const cancel of [...scope]) cancel();
+    });
+    if (!(await wait(latencyMs, scope))) return;
+    const answer = decideS3(req, url, host);
+    if (closed || res.destroyed) return;
+    record.status = answer.status;
+    const text = answer.xml;
+    res.writeHead(answer.status, {
+      ...answer.headers,
+      "Content-Type": "application/xml",
+      "Content-Length": String(Buffer.byteLength(text)),
+    });
+    res.end(text);
+  }
+
+  function decideS3(req: http.IncomingMessage, url: URL, host: string): { status: number; xml: string; headers?: Record<string, string> } {
+    const account = accounts.vultr;
+    const subscriptions = (account.objectStorages ?? []).filter((s) => s.s3_hostname === host);
+    if (segments3(url).length > 0 || subscriptions.length === 0) return s3Error(404, "NoSuchBucket", "The specified bucket does not exist.");
+    if ((req.method ?? "GET") !== "GET") return s3Error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
+    const fault = takeFault("vultr", `/s3/${host}`, 1);
+    if (fault?.kind === "429") {
+      return { ...s3Error(503, "SlowDown", "Please reduce your request rate."), headers: { "Retry-After": String(fault.retryAfterSeconds ?? 1) } };
+    }
+    if (fault?.kind === "500") return s3Error(500, "InternalError", "We encountered an internal error. Please try again.");
+    if (fault?.kind === "503") return s3Error(503, "ServiceUnavailable", "Please reduce your request rate.");
+    const auth = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/s3\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/.exec(
+      req.headers.authorization ?? "",
+    );
+    if (!auth) return s3Error(403, "AccessDenied", "Access Denied");
+    const [, accessKey, date, region, signedHeaders, signature] = auth;
+    const subscription = subscriptions.find((s) => s.s3_access_key === accessKey);
+    if (!subscription || state.vultrS3SecretOverrides[accessKey] === null) {
+      return s3Error(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", accessKey);
+    }
+    const names = signedHeaders.split(";");
+    const amzDate = String(req.headers["x-amz-date"] ?? "");
+    const payloadHash = String(req.headers["x-amz-content-sha256"] ?? "");
+    if (!names.includes("host") || !names.includes("x-amz-date") || !amzDate.startsWith(date)) {
+      return s3Error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.", accessKey);
+    }
+    const rawPath = (req.url ?? "/").split("?")[0];
+    const query = [...url.searchParams.entries()]
+      .map(([k, v]) => [s3Encode(k), s3Encode(v)])
+      .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
+      .map(([k, v]) => `${k}=${v}`)
+      .join("&");
+    const headerLines = names.map((n) => `${n}:${String(req.headers[n] ?? "").trim().replace(/\s+/g, " ")}\n`).join("");
+    const canonical = ["GET", rawPath, query, headerLines, signedHeaders, payloadHash].join("\n");
+    const scope = `${date}/${region}/s3/aws4_request`;
+    const toSign = ["AWS4-HMAC-SHA256", amzDate, scope, createHash("sha256").update(canonical).digest("hex")].join("\n");
+    const secret = Object.hasOwn(state.vultrS3SecretOverrides, accessKey)
+      ? String(state.vultrS3SecretOverrides[accessKey])
+      : String(subscription.s3_secret_key);
+    let key: Buffer = createHmac("sha256", `AWS4${secret}`).update(date).digest();
+    for (const part of [region, "s3", "aws4_request"]) key = createHmac("sha256", key).update(part).digest();
+    const expected = createHmac("sha256", key).update(toSign).digest();
+    if (!timingSafeEqual(expected, Buffer.from(signature, "hex"))) {
+      return s3Error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.", accessKey);
+    }
+    // One S3 user per subscription: its own buckets only.
+    const buckets = account.buckets.filter((b) => b.object_storage_id === subscription.id);
+    const xml =
+      '<?xml version="1.0" encoding="UTF-8"?>' +
+      '<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+      `<Owner><ID>${xmlEscape(String(subscription.id))}</ID><DisplayName>${xmlEscape(String(subscription.label))}</DisplayName></Owner><Buckets>` +
+      buckets
+        .map((b) => `<Bucket><Name>${xmlEscape(String(b.name))}</Name><CreationDate>${xmlEscape(s3Date(String(b.date_created)))}</CreationDate></Bucket>`)
+        .join("") +
+      "</Buckets></ListAllMyBucketsResult>";
+    return { status: 200, xml };
   }
 
   // Writes only as fast as the client reads, and stops when it hangs up, so a
@@ -663,6 +817,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (method !== "GET") return withRate({ ...errorAnswer(provider, 405), headers: { Allow: "GET" } });
 
     const auth = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "");
+    if (provider === "vultr" && state.vultrBucketEndpoint === "missing" && /^\/v2\/object-storage\/[^/]+\/bucket$/.test(path) && auth?.[1]?.trim() === accounts.vultr.token) {
+      return withRate(errorAnswer("vultr", 404));
+    }
     if (!auth || auth[1]?.trim() !== accounts[provider].token) return withRate(errorAnswer(provider, 401));
 
     const limiter = windows[provider];
@@ -767,8 +924,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
 
   let closing: Promise<void> | undefined;
 
-  return {
+  const state: Emulator = {
     baseUrls: { vultr: `${origin}/vultr`, digitalocean: `${origin}/digitalocean`, linode: `${origin}/linode` },
+    vultrS3Url: `${origin}/vultr-s3`,
+    vultrBucketEndpoint: opts.vultrBucketEndpoint ?? "available",
+    vultrS3SecretOverrides: {},
     port,
     accounts,
     setAccount(provider, account) {
@@ -805,4 +965,5 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       return closing;
     },
   };
+  return state;
 }

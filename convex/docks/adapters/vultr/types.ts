@@ -34,3 +34,29 @@ export interface VultrInstance {
   kvm?: string;
   [field: string]: unknown;
 }
+
+/**
+ * One Object Storage subscription (GET /v2/object-storage). Vultr prices the
+ * subscription by its tier; its buckets carry no price, size or object count.
+ */
+export interface VultrObjectStorage {
+  id: string;
+  date_created: string;
+  cluster_id: number;
+  region: string;
+  label: string;
+  status: string;
+  s3_hostname: string;
+  // The subscription's S3 credentials, in every list and single answer.
+  // Dropped as soon as an answer arrives (VULTR_OBJECT_STORAGE_SECRETS); kept
+  // only in the sync action's memory to sign S3 ListBuckets.
+  s3_access_key?: string;
+  s3_secret_key?: string;
+  [field: string]: unknown;
+}
+
+/** One bucket of a subscription (GET /v2/object-storage/{id}/bucket, or S3 ListBuckets). */
+export interface VultrBucket {
+  name: string;
+  date_created: string;
+}
