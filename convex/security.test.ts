@@ -427,7 +427,14 @@ function expectSeededSummary(result: unknown) {
       totals: { count: 1, sizeGb: 10, unattachedCount: 1, unattachedGb: 10, knownMonthlyCost: 0, unpricedCount: 1 },
     },
   ]);
-  expect(summary.buckets.total).toEqual({ count: 1, sizeBytes: 0, objectCount: 0, knownMonthlyCost: 0, unpricedCount: 1 });
+  expect(summary.buckets.total).toEqual({
+    count: 1,
+    sizeBytes: 0,
+    objectCount: 0,
+    unsizedCount: 0,
+    knownMonthlyCost: 0,
+    unpricedCount: 1,
+  });
 }
 
 const CASES: Case[] = [

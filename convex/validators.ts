@@ -321,9 +321,11 @@ export const storageTotalsFields = {
   sizeGb: v.number(),
   unattachedCount: v.number(),
   unattachedGb: v.number(),
-  // Buckets: sums of sizeBytes and objectCount.
+  // Buckets: sums of sizeBytes and objectCount over the rows that report a
+  // size, and how many rows do not (unknown, not empty).
   sizeBytes: v.number(),
   objectCount: v.number(),
+  unsizedCount: v.number(),
   // Sum of monthlyCost (US dollars a month) in micro-dollars over the rows
   // that carry one, and how many rows carry none (unknown, not free).
   pricedCostMicros: v.number(),
@@ -353,8 +355,11 @@ export const vVolumeTotals = v.object({
 });
 export const vBucketTotals = v.object({
   count: v.number(),
+  // Over the buckets whose provider reports a size; unsizedCount buckets
+  // report none (their size and object count are unknown, not 0).
   sizeBytes: v.number(),
   objectCount: v.number(),
+  unsizedCount: v.number(),
   ...vCost,
 });
 function vTypeSummary<T extends typeof vVolumeTotals | typeof vBucketTotals>(totals: T) {

@@ -35,7 +35,8 @@ function table(headers: string[], rows: string[][]): string {
   return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
-function bytes(n: number): string {
+function bytes(n: number | undefined): string {
+  if (n === undefined) return "unknown";
   const units = ["B", "KB", "MB", "GB", "TB"];
   let value = n;
   let unit = 0;
@@ -120,7 +121,7 @@ async function printInventory() {
       ["Name", "Provider", "Region", "Size", "Objects", "Hostname"],
       [...buckets]
         .sort((a, b) => a.name.localeCompare(b.name) || a.region.localeCompare(b.region))
-        .map((b) => [b.name, NAMES[b.provider], b.region, bytes(b.sizeBytes), String(b.objectCount), b.hostname ?? ""]),
+        .map((b) => [b.name, NAMES[b.provider], b.region, bytes(b.sizeBytes), b.objectCount === undefined ? "unknown" : String(b.objectCount), b.hostname ?? ""]),
     ),
   );
   return { volumes, buckets };

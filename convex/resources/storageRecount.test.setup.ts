@@ -24,8 +24,9 @@ function bucketSum(rows: Doc<"buckets">[]) {
   const priced = rows.filter((r) => r.monthlyCost !== undefined && Number.isFinite(r.monthlyCost));
   return {
     count: rows.length,
-    sizeBytes: rows.reduce((s, r) => s + r.sizeBytes, 0),
-    objectCount: rows.reduce((s, r) => s + r.objectCount, 0),
+    sizeBytes: rows.reduce((s, r) => s + (r.sizeBytes ?? 0), 0),
+    objectCount: rows.reduce((s, r) => s + (r.sizeBytes === undefined ? 0 : (r.objectCount ?? 0)), 0),
+    unsizedCount: rows.filter((r) => r.sizeBytes === undefined).length,
     knownMonthlyCost: priced.reduce((s, r) => s + Math.round(r.monthlyCost! * 1e6), 0) / 1e6,
     unpricedCount: rows.length - priced.length,
   };

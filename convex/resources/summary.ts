@@ -81,6 +81,7 @@ const bucketTotals = (a: TotalsAmounts) => ({
   count: a.count,
   sizeBytes: a.sizeBytes,
   objectCount: a.objectCount,
+  unsizedCount: a.unsizedCount,
   knownMonthlyCost: a.pricedCostMicros / 1e6,
   unpricedCount: a.unpricedCount,
 });

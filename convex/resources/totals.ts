@@ -17,6 +17,7 @@ export type TotalsAmounts = {
   unattachedGb: number;
   sizeBytes: number;
   objectCount: number;
+  unsizedCount: number;
   pricedCostMicros: number;
   unpricedCount: number;
 };
@@ -27,6 +28,7 @@ const AMOUNT_KEYS = [
   "unattachedGb",
   "sizeBytes",
   "objectCount",
+  "unsizedCount",
   "pricedCostMicros",
   "unpricedCount",
 ] as const satisfies readonly (keyof TotalsAmounts)[];
@@ -39,6 +41,7 @@ export function zeroAmounts(): TotalsAmounts {
     unattachedGb: 0,
     sizeBytes: 0,
     objectCount: 0,
+    unsizedCount: 0,
     pricedCostMicros: 0,
     unpricedCount: 0,
   };
@@ -74,8 +77,14 @@ export function contributionOf(type: StorageType, row: AnyRow): TotalsAmounts {
       amounts.unattachedGb = amounts.sizeGb;
     }
   } else {
-    amounts.sizeBytes = finite(row.sizeBytes);
-    amounts.objectCount = finite(row.objectCount);
+    // A bucket whose size the provider does not report (Vultr, S3 listings)
+    // is counted apart, so a total never passes unknown off as 0 bytes.
+    if (typeof row.sizeBytes === "number") {
+      amounts.sizeBytes = finite(row.sizeBytes);
+      amounts.objectCount = finite(row.objectCount);
+    } else {
+      amounts.unsizedCount = 1;
+    }
   }
   const micros = costMicros(row.monthlyCost);
   if (micros === null) amounts.unpricedCount = 1;
