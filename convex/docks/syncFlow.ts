@@ -120,8 +120,9 @@ export function errorCodeOf(e: unknown): SyncErrorCode {
     return "INCOMPLETE_LISTING";
   }
   if (e instanceof ProviderError) {
+    // A scope the key lacks shuts out one type; the key still works for the rest.
+    if (e.status === 403 || e.scopeRefused === true) return "ACCESS_DENIED";
     if (e.status === 401) return "INVALID_CREDENTIALS";
-    if (e.status === 403) return "ACCESS_DENIED";
     if (e.status === 429) return "RATE_LIMITED";
     return "PROVIDER_ERROR";
   }
@@ -166,6 +167,8 @@ type TypeRun = {
   // The dock's server names by key, read after the servers synced, for the
   // rows that name the server they are attached to.
   serverNames?: ServerNames;
+  // What the type's prepare read for its parse this sync (undefined: none).
+  context?: unknown;
 };
 
 /**
@@ -330,7 +333,7 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
     for await (const page of adapter.list[type]!(run.client)) {
       stats.fetched += page.length;
       for (const raw of page) {
-        const parsed = parse(raw);
+        const parsed = parse(raw, run.context);
         if (!parsed.ok) {
           stats.skipped++;
           if (skipReasons.length < 3) skipReasons.push(truncate(parsed.reason, 100));
@@ -464,8 +467,24 @@ async function settleUnlisted(run: TypeRun, stats: TypeSyncStats, known: KnownRo
   stats.missing = marked + alreadyMarked;
 }
 
+/**
+ * The type's per-sync parse context, or undefined when it has none or it
+ * could not be read: what it adds (a price) is then unknown, and the listing
+ * goes on. Read with the lookup client, so a failing endpoint costs few requests.
+ */
+async function prepareContext(run: TypeRun): Promise<unknown> {
+  const prepare = run.adapter.prepare[run.type];
+  if (prepare === undefined) return undefined;
+  try {
+    return await prepare(run.lookupClient);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Syncs one resource type of the dock; never throws but for a lost lease. */
 async function syncType(run: TypeRun): Promise<TypeSyncStats> {
+  run.context = await prepareContext(run);
   // What an earlier round of a listing that moved under the pager wrote.
   const carried = { inserted: 0, updated: 0 };
   for (let round = 1; ; round++) {
