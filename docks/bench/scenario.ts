@@ -573,7 +573,10 @@ export async function runSyncScenario(
     const resync = () => user.mutation(api.docks.mutations.syncDock, { dockId: dockId! }).then(() => undefined);
     phases.push(await measure("unchanged", resync));
     if (spec.rateLimit !== true) {
-      account = applyChanges(provider, account, CHANGE);
+      const changed = applyChanges(provider, account, CHANGE);
+      // Only the measured storage changes: Linode's applyChanges changes its
+      // volumes and its buckets alike.
+      account = storage === "buckets" ? { ...changed, volumes: account.volumes } : { ...changed, buckets: account.buckets };
       emulator.setAccount(provider, account);
       phases.push(await measure("changed", resync));
     }

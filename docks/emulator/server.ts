@@ -124,6 +124,7 @@ type Query = Record<string, string>;
 const VULTR_MESSAGES: Record<number, string> = {
   400: "Invalid request.",
   401: "Invalid or missing API token.",
+  403: "Unauthorized access.",
   404: "Not found.",
   405: "Method not allowed.",
   429: "Rate limit reached - please try your request again later.",
@@ -134,6 +135,7 @@ const VULTR_MESSAGES: Record<number, string> = {
 const DO_ERRORS: Record<number, { id: string; message: string }> = {
   400: { id: "bad_request", message: "The request was invalid." },
   401: { id: "unauthorized", message: "Unable to authenticate you." },
+  403: { id: "forbidden", message: "You do not have access for the attempted action." },
   404: { id: "not_found", message: "The resource you requested could not be found." },
   405: { id: "method_not_allowed", message: "Method not allowed for this resource." },
   429: { id: "too_many_requests", message: "API rate limit exceeded." },
@@ -147,6 +149,7 @@ const LINODE_NO_SCOPE = "Your OAuth token is not authorized to use this endpoint
 const LINODE_REASONS: Record<number, string> = {
   400: "Invalid request",
   401: "Invalid Token",
+  403: "Unauthorized",
   404: "Not found",
   405: "Method Not Allowed",
   429: "Too many requests",
@@ -170,7 +173,7 @@ function errorAnswer(provider: Provider, status: number, detail?: { message?: st
 }
 
 function noScopeAnswer(provider: Provider): Answer {
-  return provider === "linode" ? errorAnswer("linode", 401, { message: LINODE_NO_SCOPE }) : errorAnswer(provider, 403, { message: "Forbidden." });
+  return provider === "linode" ? errorAnswer("linode", 401, { message: LINODE_NO_SCOPE }) : errorAnswer(provider, 403);
 }
 
 interface ListRoute {
