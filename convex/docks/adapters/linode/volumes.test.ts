@@ -205,3 +205,40 @@ describe("a Linode token without the volumes scope", () => {
     expect(dock.lastSyncErrorCode).toBe("INVALID_CREDENTIALS");
   });
 });
+
+describe.each(["viewer", "member", "admin", "owner"] as const)("synced Linode volumes read by a %s", (role) => {
+  test("are the org's own rows with their cost, by provider and dock too; another org's user reads none", async () => {
+    const { t, orgId, as, dockId } = await linodeDock();
+    await syncNow(t, as, dockId);
+    const { as: reader } = await seedMember(t, orgId, role);
+    const keys = volumes().map((v) => String(v.id)).sort();
+
+    const listed = await reader.query(api.resources.queries.listBlockVolumes, { orgId });
+    expect(listed.map((r) => r.providerResourceId).sort()).toEqual(keys);
+    expect(listed.every((r) => r.provider === "linode" && r.orgId === orgId && typeof r.monthlyCost === "number")).toBe(true);
+    const paged = await reader.query(api.resources.queries.paginateBlockVolumes, {
+      orgId,
+      dockId,
+      provider: "linode",
+      paginationOpts: { cursor: null, numItems: 100 },
+    });
+    expect(paged.page.map((r) => r.providerResourceId).sort()).toEqual(keys);
+    const otherProvider = await reader.query(api.resources.queries.paginateBlockVolumes, {
+      orgId,
+      provider: "vultr",
+      paginationOpts: { cursor: null, numItems: 100 },
+    });
+    expect(otherProvider.page).toEqual([]);
+
+    const otherOrg = await seedOrg(t, "Other");
+    const { as: outsider } = await seedMember(t, otherOrg, role);
+    expect(await outsider.query(api.resources.queries.listBlockVolumes, { orgId })).toEqual([]);
+    expect(await outsider.query(api.resources.queries.listBlockVolumes, {})).toEqual([]);
+    const peek = await outsider.query(api.resources.queries.paginateBlockVolumes, {
+      orgId,
+      dockId,
+      paginationOpts: { cursor: null, numItems: 100 },
+    });
+    expect(peek.page).toEqual([]);
+  });
+});
