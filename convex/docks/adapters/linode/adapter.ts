@@ -16,6 +16,7 @@ import {
   requiredNumericId,
   requiredString,
   rowText,
+  type Store,
 } from "../../parse";
 import { LinodeAPI } from "./api";
 
@@ -111,9 +112,9 @@ export const parseLinodeInstance = parseWith((item, store) => {
 export const parseLinodeVolume = parseWith<
   ReturnType<typeof linodeVolumeFields>,
   LinodeVolumePrices
->((item, store, prices) => linodeVolumeFields(item, store(item), prices));
+>((item, store, prices) => linodeVolumeFields(item, store, prices));
 
-function linodeVolumeFields(item: Item, stored: unknown, prices: LinodeVolumePrices | undefined) {
+function linodeVolumeFields(item: Item, store: Store, prices: LinodeVolumePrices | undefined) {
   const id = requiredNumericId(item, "id");
   const sizeGb = requiredNumber(item, "size");
   const region = requiredString(item, "region");
@@ -131,7 +132,7 @@ function linodeVolumeFields(item: Item, stored: unknown, prices: LinodeVolumePri
     blockType: optionalString(item, "hardware_type"),
     filesystemType: undefined,
     monthlyCost: linodeVolumeMonthlyCost(sizeGb, region, prices),
-    fullApiData: { volume: stored },
+    fullApiData: { volume: store(item) },
   };
 }
 
