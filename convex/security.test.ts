@@ -1820,7 +1820,7 @@ describe("bad arguments", () => {
 const LIST_PATHS: Record<Provider, string[]> = {
   vultr: ["/v2/instances", "/v2/blocks", "/v2/object-storage"],
   digitalocean: ["/v2/droplets", "/v2/volumes"],
-  linode: ["/v4/linode/instances", "/v4/object-storage/buckets"],
+  linode: ["/v4/linode/instances", "/v4/volumes", "/v4/object-storage/buckets"],
 };
 
 /** Every public query's answer for `as`, as one string. */

@@ -64,8 +64,18 @@ export interface DockAdapter {
   readonly lookup: Partial<Record<SyncedType, (client: ProviderClient, key: string) => Promise<RawItem | null>>>;
   /** Whether a type's rows name the server they are attached to from the dock's server rows. */
   readonly needsServerNames: boolean;
-  /** Pure mapping of one item; the action uses it to order and chunk items by key. */
-  readonly parse: Partial<{ [T in SyncedType]: (item: RawItem) => Parsed<T> }>;
+  /**
+   * What a type's parse needs besides the item, read once per sync before the
+   * listing (Linode's volume price table). Optional per type; the sync treats
+   * its failure as "no context" (parse then leaves what it would add unknown),
+   * so it never costs the listing.
+   */
+  readonly prepare: Partial<Record<SyncedType, (client: ProviderClient) => Promise<unknown>>>;
+  /**
+   * Pure mapping of one item, given the type's prepared context (undefined
+   * without one); the action uses it to order and chunk items by key.
+   */
+  readonly parse: Partial<{ [T in SyncedType]: (item: RawItem, context?: unknown) => Parsed<T> }>;
   syncServers?: SyncMethod;
   syncBlockVolumes?: SyncMethod;
   syncBuckets?: SyncMethod;

@@ -5,12 +5,22 @@ import type { DockAdapter, Parsed, RawItem, SyncedFields, SyncMethod } from "./_
 import type { ProviderClient } from "./http";
 import { type Enrich, syncChunk } from "./sync";
 
-export type ResourceSpec<T extends SyncedType> = {
+export type ResourceSpec<T extends SyncedType, C = unknown> = {
   list: (client: ProviderClient) => AsyncIterable<RawItem[]>;
   lookup: (client: ProviderClient, key: string) => Promise<RawItem | null>;
-  parse: (item: RawItem) => Parsed<T>;
+  /** Reads, once per sync, what parse needs besides the item (see DockAdapter.prepare). */
+  prepare?: (client: ProviderClient) => Promise<C>;
+  parse: (item: RawItem, context?: C) => Parsed<T>;
   enrich?: Enrich<T>;
 };
+
+/**
+ * A resource spec whose parse takes a prepared context of its own type, as
+ * the adapter stores it: the sync hands parse only what prepare returned.
+ */
+export function withContext<T extends SyncedType, C>(spec: ResourceSpec<T, C>): ResourceSpec<T> {
+  return spec as unknown as ResourceSpec<T>;
+}
 
 export type AdapterSpec = {
   provider: Provider;
@@ -40,6 +50,11 @@ export function defineAdapter(spec: AdapterSpec): DockAdapter {
       ...(spec.servers && { servers: spec.servers.lookup }),
       ...(spec.blockVolumes && { blockVolumes: spec.blockVolumes.lookup }),
       ...(spec.buckets && { buckets: spec.buckets.lookup }),
+    },
+    prepare: {
+      ...(spec.servers?.prepare && { servers: spec.servers.prepare }),
+      ...(spec.blockVolumes?.prepare && { blockVolumes: spec.blockVolumes.prepare }),
+      ...(spec.buckets?.prepare && { buckets: spec.buckets.prepare }),
     },
     parse: {
       ...(spec.servers && { servers: spec.servers.parse }),

@@ -17,6 +17,7 @@ import {
   DEFAULT_PAGE_CONCURRENCY,
   exhaustedWindowResetMs,
   IncompleteListingError,
+  isScopeRefusal,
   ListingChangedError,
   ListingTooLargeError,
   redactSecret,
@@ -1158,5 +1159,41 @@ describe("network errors", () => {
     expect(err.message).toMatch(/network error/);
     expect(err.message).toContain("[redacted]");
     for (let i = 0; i + 8 <= token.length; i++) expect(err.message).not.toContain(token.slice(i, i + 8));
+  });
+});
+
+describe("a refusal for a scope the token lacks", () => {
+  const noScope = JSON.stringify({ errors: [{ reason: "Your OAuth token is not authorized to use this endpoint." }] });
+
+  test("is Linode's 401 saying the token may not use the endpoint, and nothing else", () => {
+    expect(isScopeRefusal("linode", 401, noScope)).toBe(true);
+    expect(isScopeRefusal("linode", 401, JSON.stringify({ errors: [{ reason: "Invalid Token" }] }))).toBe(false);
+    // One reason that is not about the scope makes it a refusal of the token.
+    expect(isScopeRefusal("linode", 401, JSON.stringify({ errors: [{ reason: "Invalid Token" }, { reason: "Your OAuth token is not authorized to use this endpoint." }] }))).toBe(false);
+    expect(isScopeRefusal("linode", 401, JSON.stringify({ errors: [] }))).toBe(false);
+    expect(isScopeRefusal("linode", 401, "not authorized to use this endpoint")).toBe(false);
+    expect(isScopeRefusal("linode", 403, noScope)).toBe(false);
+    expect(isScopeRefusal("vultr", 401, noScope)).toBe(false);
+    expect(isScopeRefusal("digitalocean", 401, noScope)).toBe(false);
+  });
+
+  test("is marked on the error the client throws, which still says HTTP 401 and is not retried", async () => {
+    const emulator = await startEmulator();
+    try {
+      emulator.addFault({ provider: "linode", path: "/v4/volumes", kind: "no-scope", times: Infinity });
+      const client = new ProviderClient({ provider: "linode", token: emulator.accounts.linode.token, baseUrl: emulator.baseUrls.linode, retry: { baseDelayMs: 1 } });
+      const error = await new LinodeAPI(client).volumePages().next().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProviderError);
+      expect(error).toMatchObject({ status: 401, scopeRefused: true, retryable: false });
+      expect(emulator.countRequests({ path: "/v4/volumes" })).toBe(1);
+      const refused = await new LinodeAPI(new ProviderClient({ provider: "linode", token: "x".repeat(64), baseUrl: emulator.baseUrls.linode }))
+        .volumePages()
+        .next()
+        .catch((e: unknown) => e);
+      expect(refused).toMatchObject({ status: 401 });
+      expect((refused as ProviderError).scopeRefused).toBeUndefined();
+    } finally {
+      await emulator.close();
+    }
   });
 });

@@ -32,6 +32,9 @@ export function baseUrlFor(provider: Provider): string {
 export class ProviderError extends Error {
   // What the provider asked us to wait (Retry-After or reset headers).
   retryAfterMs?: number;
+  // The token works but may not use this endpoint (a scope it lacks): the
+  // type is out of reach, the key itself is fine. See isScopeRefusal.
+  scopeRefused?: boolean;
 
   constructor(
     readonly provider: Provider,
@@ -366,6 +369,28 @@ export function isProviderNotFound(provider: Provider, body: string): boolean {
   }
 }
 
+/**
+ * Whether a refusal says the token lacks the endpoint's scope rather than
+ * being no good at all. Linode answers both with 401: "Invalid Token" for a
+ * bad one, "Your OAuth token is not authorized to use this endpoint." for a
+ * good one without the scope (a personal access token with Volumes set to no
+ * access). The others answer a missing scope with 403, which already counts
+ * as access denied.
+ */
+export function isScopeRefusal(provider: Provider, status: number, body: string): boolean {
+  if (provider !== "linode" || status !== 401) return false;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return false;
+  }
+  if (!isObject(parsed) || !Array.isArray(parsed.errors) || parsed.errors.length === 0) return false;
+  return parsed.errors.every(
+    (e) => isObject(e) && typeof e.reason === "string" && /not authorized to use this endpoint/i.test(e.reason),
+  );
+}
+
 function defaultSleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -516,6 +541,7 @@ export class ProviderClient {
       );
       err.retryAfterMs = serverRequestedDelayMs(response.headers, answeredAt, response.status === 429);
       if (response.status === 404 && isProviderNotFound(this.provider, body)) this.notFound.add(err);
+      if (isScopeRefusal(this.provider, response.status, body)) err.scopeRefused = true;
       throw err;
     }
     let parsed: unknown;

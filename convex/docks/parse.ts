@@ -136,10 +136,13 @@ export type ParseResult<R> = { ok: true; fields: R; trimmed?: string[] } | { ok:
  * Runs a parser and turns a failure into a skip reason. The parser stores
  * provider data through `store`; what storing had to change comes back as
  * `trimmed`. Any error, not only an ItemError, skips just this item: the
- * items are untrusted, and an odd one must never stop its siblings.
+ * items are untrusted, and an odd one must never stop its siblings. `context`
+ * is the type's per-sync context (DockAdapter.prepare), passed through.
  */
-export function parseWith<R>(parse: (item: Item, store: Store) => R): (raw: unknown) => ParseResult<R> {
-  return (raw) => {
+export function parseWith<R, C = unknown>(
+  parse: (item: Item, store: Store, context: C | undefined) => R,
+): (raw: unknown, context?: C) => ParseResult<R> {
+  return (raw, context) => {
     const trimmed: string[] = [];
     const store: Store = (value) => {
       const result = storableWithReport(value);
@@ -147,7 +150,7 @@ export function parseWith<R>(parse: (item: Item, store: Store) => R): (raw: unkn
       return result.value;
     };
     try {
-      const fields = parse(asItem(raw), store);
+      const fields = parse(asItem(raw), store, context);
       return trimmed.length > 0 ? { ok: true, fields, trimmed } : { ok: true, fields };
     } catch (e) {
       if (e instanceof ItemError) return { ok: false, reason: e.message };

@@ -21,7 +21,7 @@ afterEach(async () => {
 const LIST_PATHS: Record<Provider, string[]> = {
   vultr: ["/v2/instances", "/v2/blocks", "/v2/object-storage"],
   digitalocean: ["/v2/droplets", "/v2/volumes"],
-  linode: ["/v4/linode/instances", "/v4/object-storage/buckets"],
+  linode: ["/v4/linode/instances", "/v4/volumes", "/v4/object-storage/buckets"],
 };
 
 const CASES: [FaultKind, SyncErrorCode][] = [

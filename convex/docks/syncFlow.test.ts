@@ -24,18 +24,6 @@ beforeEach(async () => {
 });
 afterEach(() => emulator.close());
 
-// The table each provider's storage lands in, and the emulator path it is listed from.
-const STORAGE = {
-  vultr: { table: "blockVolumes", path: "/v2/blocks", serversPath: "/v2/instances" },
-  digitalocean: { table: "blockVolumes", path: "/v2/volumes", serversPath: "/v2/droplets" },
-  linode: { table: "buckets", path: "/v4/object-storage/buckets", serversPath: "/v4/linode/instances" },
-} as const;
-
-function storageOf(provider: Provider) {
-  const account = emulator.accounts[provider];
-  return provider === "linode" ? account.buckets : account.volumes;
-}
-
 function setStorage(provider: Provider, items: Record<string, unknown>[]) {
   const account = emulator.accounts[provider];
   emulator.setAccount(
@@ -51,33 +39,52 @@ async function dockFor(provider: Provider, t: TestConvex = newTest()) {
   return { t, orgId, as, dockId };
 }
 
-async function storageRows(t: TestConvex, provider: Provider, dockId: Id<"docks">) {
-  return await rowsOf(t, STORAGE[provider].table, dockId);
+// Each storage listing a dock syncs: the provider, the table its items land
+// in, the account list they come from, its path and fullApiData key, and the
+// query that lists the table. Linode has two.
+const LISTINGS = [
+  { name: "vultr blocks", provider: "vultr", table: "blockVolumes", list: "volumes", path: "/v2/blocks", dataKey: "block" },
+  { name: "digitalocean volumes", provider: "digitalocean", table: "blockVolumes", list: "volumes", path: "/v2/volumes", dataKey: "volume" },
+  { name: "linode volumes", provider: "linode", table: "blockVolumes", list: "volumes", path: "/v4/volumes", dataKey: "volume" },
+  { name: "linode buckets", provider: "linode", table: "buckets", list: "buckets", path: "/v4/object-storage/buckets", dataKey: "bucket" },
+] as const;
+type Listing = (typeof LISTINGS)[number];
+
+function listingItems(listing: Listing): Record<string, unknown>[] {
+  return emulator.accounts[listing.provider][listing.list];
 }
 
-describe.each(["vultr", "digitalocean", "linode"] as const)("syncing a %s dock", (provider) => {
+function setListing(listing: Listing, items: Record<string, unknown>[]) {
+  emulator.setAccount(listing.provider, { ...emulator.accounts[listing.provider], [listing.list]: items });
+}
+
+async function listingRows(t: TestConvex, listing: Listing, dockId: Id<"docks">) {
+  return await rowsOf(t, listing.table, dockId);
+}
+
+describe.each(LISTINGS)("syncing a dock's $name", (listing) => {
+  const { provider } = listing;
   test("brings every server and storage item in, with the provider item in fullApiData", async () => {
     const { t, as, dockId } = await dockFor(provider);
     const dock = await syncNow(t, as, dockId);
     expect(dock.lastSyncStatus).toBe("success");
     expect(dock.lastSyncError).toBeUndefined();
 
-    const rows = await storageRows(t, provider, dockId);
-    expect(rows.length).toBe(storageOf(provider).length);
+    const rows = await listingRows(t, listing, dockId);
+    expect(rows.length).toBe(listingItems(listing).length);
     expect(rows.length).toBeGreaterThan(0);
     const servers = await rowsOf(t, "servers", dockId);
     expect(servers.length).toBe(emulator.accounts[provider].servers.length);
 
-    const dataKey = { vultr: "block", digitalocean: "volume", linode: "bucket" }[provider];
     for (const row of rows) {
       expect(row.provider).toBe(provider);
-      expect(row.fullApiData[dataKey]).toBeDefined();
+      expect(row.fullApiData[listing.dataKey]).toBeDefined();
     }
-    const stats = dock.lastSyncStats?.[STORAGE[provider].table];
+    const stats = dock.lastSyncStats?.[listing.table];
     expect(stats).toMatchObject({ fetched: rows.length, inserted: rows.length, deleted: 0, complete: true });
 
     const listed =
-      provider === "linode"
+      listing.table === "buckets"
         ? await as.query(api.resources.queries.listBuckets, {})
         : await as.query(api.resources.queries.listBlockVolumes, {});
     expect(listed.length).toBe(rows.length);
@@ -86,13 +93,13 @@ describe.each(["vultr", "digitalocean", "linode"] as const)("syncing a %s dock",
   test("a second sync creates no duplicates and writes nothing when nothing changed", async () => {
     const { t, as, dockId } = await dockFor(provider);
     await syncNow(t, as, dockId);
-    const first = await storageRows(t, provider, dockId);
+    const first = await listingRows(t, listing, dockId);
     const dock = await syncNow(t, as, dockId);
-    const second = await storageRows(t, provider, dockId);
+    const second = await listingRows(t, listing, dockId);
     expect(second.length).toBe(first.length);
     // Same documents, untouched: same ids and the same updatedAt.
     expect(second.map((r) => [r._id, r.updatedAt])).toEqual(first.map((r) => [r._id, r.updatedAt]));
-    expect(dock.lastSyncStats?.[STORAGE[provider].table]).toMatchObject({
+    expect(dock.lastSyncStats?.[listing.table]).toMatchObject({
       inserted: 0,
       updated: 0,
       deleted: 0,
@@ -103,31 +110,31 @@ describe.each(["vultr", "digitalocean", "linode"] as const)("syncing a %s dock",
   test("an item deleted at the provider is gone after the next sync, with its project links", async () => {
     const { t, orgId, as, dockId } = await dockFor(provider);
     await syncNow(t, as, dockId);
-    const before = await storageRows(t, provider, dockId);
+    const before = await listingRows(t, listing, dockId);
     const gone = before[0];
     await t.run(async (ctx) => {
       const projectId = await ctx.db.insert("projects", { orgId, name: "web" });
       await ctx.db.insert("projectResources", {
         orgId,
         projectId,
-        resourceTable: STORAGE[provider].table,
+        resourceTable: listing.table,
         resourceId: gone._id,
       });
     });
-    setStorage(
-      provider,
-      storageOf(provider).filter((_, i) => {
+    setListing(
+      listing,
+      listingItems(listing).filter((_, i) => {
         const parsedKey = before.find((r) => r._id === gone._id)!.providerResourceId;
-        const item = storageOf(provider)[i] as Record<string, unknown>;
-        const key = provider === "linode" ? `${item.region}/${item.label}` : item.id;
+        const item = listingItems(listing)[i] as Record<string, unknown>;
+        const key = listing.table === "buckets" ? `${String(item.region)}/${String(item.label)}` : String(item.id);
         return key !== parsedKey;
       }),
     );
     const dock = await syncNow(t, as, dockId);
-    const after = await storageRows(t, provider, dockId);
+    const after = await listingRows(t, listing, dockId);
     expect(after.length).toBe(before.length - 1);
     expect(after.find((r) => r._id === gone._id)).toBeUndefined();
-    expect(dock.lastSyncStats?.[STORAGE[provider].table]?.deleted).toBe(1);
+    expect(dock.lastSyncStats?.[listing.table]?.deleted).toBe(1);
     const links = await t.run((ctx) => ctx.db.query("projectResources").collect());
     expect(links).toEqual([]);
   });
@@ -135,28 +142,28 @@ describe.each(["vultr", "digitalocean", "linode"] as const)("syncing a %s dock",
   test("every item is removed when the provider's list becomes empty", async () => {
     const { t, as, dockId } = await dockFor(provider);
     await syncNow(t, as, dockId);
-    expect((await storageRows(t, provider, dockId)).length).toBeGreaterThan(0);
-    setStorage(provider, []);
+    expect((await listingRows(t, listing, dockId)).length).toBeGreaterThan(0);
+    setListing(listing, []);
     const dock = await syncNow(t, as, dockId);
     expect(dock.lastSyncStatus).toBe("success");
-    expect(await storageRows(t, provider, dockId)).toEqual([]);
+    expect(await listingRows(t, listing, dockId)).toEqual([]);
   });
 
   test("a persistent 500 on the storage listing keeps existing rows and records the error, while servers still sync", async () => {
     const { t, as, dockId } = await dockFor(provider);
     await syncNow(t, as, dockId);
-    const before = await storageRows(t, provider, dockId);
-    setStorage(provider, []);
+    const before = await listingRows(t, listing, dockId);
+    setListing(listing, []);
     // A new server appears; the storage listing fails on every attempt.
     const account = emulator.accounts[provider];
     const extra = generateAccount(provider, { seed: 99, servers: 1, volumes: 0, buckets: 0 }).servers[0];
     emulator.setAccount(provider, { ...emulator.accounts[provider], servers: [...account.servers, extra] });
-    emulator.addFault({ provider, path: STORAGE[provider].path, kind: "500", times: Infinity });
+    emulator.addFault({ provider, path: listing.path, kind: "500", times: Infinity });
 
     const dock = await syncNow(t, as, dockId);
     expect(dock.lastSyncStatus).toBe("partial");
     expect(dock.lastSyncError).toMatch(/HTTP 500/);
-    expect(await storageRows(t, provider, dockId)).toEqual(before);
+    expect(await listingRows(t, listing, dockId)).toEqual(before);
     expect((await rowsOf(t, "servers", dockId)).length).toBe(account.servers.length + 1);
     expect(dock.lastSyncStats?.servers?.complete).toBe(true);
   });
@@ -164,18 +171,18 @@ describe.each(["vultr", "digitalocean", "linode"] as const)("syncing a %s dock",
   test("a malformed item is skipped and counted, the rest land, and its row is kept", async () => {
     const { t, as, dockId } = await dockFor(provider);
     await syncNow(t, as, dockId);
-    const before = await storageRows(t, provider, dockId);
-    emulator.addFault({ provider, path: STORAGE[provider].path, kind: "missing-id", times: Infinity });
+    const before = await listingRows(t, listing, dockId);
+    emulator.addFault({ provider, path: listing.path, kind: "missing-id", times: Infinity });
     const dock = await syncNow(t, as, dockId);
-    const stats = dock.lastSyncStats?.[STORAGE[provider].table];
+    const stats = dock.lastSyncStats?.[listing.table];
     // Its row is not in the listing's keys, so the provider is asked for it
     // by id: it still exists, so the row stays.
     expect(stats).toMatchObject({ skipped: 1, deleted: 0, lookups: 1, errorCode: "ITEMS_SKIPPED" });
     expect(dock.lastSyncStatus).toBe("partial");
     expect(dock.lastSyncError).toMatch(/malformed/);
-    expect((await storageRows(t, provider, dockId)).length).toBe(before.length);
+    expect((await listingRows(t, listing, dockId)).length).toBe(before.length);
     // Not marked missing either: an unreadable listing marks nothing.
-    expect((await storageRows(t, provider, dockId)).filter((r) => r.missingSince !== undefined)).toEqual([]);
+    expect((await listingRows(t, listing, dockId)).filter((r) => r.missingSince !== undefined)).toEqual([]);
   });
 });
 

@@ -121,8 +121,9 @@ export function errorCodeOf(e: unknown): SyncErrorCode {
     return "INCOMPLETE_LISTING";
   }
   if (e instanceof ProviderError) {
+    // A scope the key lacks shuts out one type; the key still works for the rest.
+    if (e.status === 403 || e.scopeRefused === true) return "ACCESS_DENIED";
     if (e.status === 401) return "INVALID_CREDENTIALS";
-    if (e.status === 403) return "ACCESS_DENIED";
     if (e.status === 429) return "RATE_LIMITED";
     return "PROVIDER_ERROR";
   }
@@ -169,6 +170,8 @@ type TypeRun = {
   serverNames?: ServerNames;
   // The sync's live progress on the dock, shared by every type.
   progress: SyncProgressTracker;
+  // What the type's prepare read for its parse this sync (undefined: none).
+  context?: unknown;
 };
 
 /**
@@ -356,7 +359,7 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
       stats.fetched += page.length;
       run.progress.page(type);
       for (const raw of page) {
-        const parsed = parse(raw);
+        const parsed = parse(raw, run.context);
         if (!parsed.ok) {
           stats.skipped++;
           if (skipReasons.length < 3) skipReasons.push(truncate(parsed.reason, 100));
@@ -495,8 +498,24 @@ async function settleUnlisted(run: TypeRun, stats: TypeSyncStats, known: KnownRo
   stats.missing = marked + alreadyMarked;
 }
 
+/**
+ * The type's per-sync parse context, or undefined when it has none or it
+ * could not be read: what it adds (a price) is then unknown, and the listing
+ * goes on. Read with the lookup client, so a failing endpoint costs few requests.
+ */
+async function prepareContext(run: TypeRun): Promise<unknown> {
+  const prepare = run.adapter.prepare[run.type];
+  if (prepare === undefined) return undefined;
+  try {
+    return await prepare(run.lookupClient);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Syncs one resource type of the dock; never throws but for a lost lease. */
 async function syncType(run: TypeRun): Promise<TypeSyncStats> {
+  run.context = await prepareContext(run);
   // What an earlier round of a listing that moved under the pager wrote.
   const carried = { inserted: 0, updated: 0 };
   for (let round = 1; ; round++) {

@@ -45,11 +45,13 @@ const PAGING_TARGET = 3;
 // Rows per counting transaction: 8,000 rows of about 1 KB stay far inside 32,000 documents and 16 MiB.
 const COUNT_PAGE = 8000;
 
-const LIST_PATHS: Record<Provider, { servers: string; storage: string }> = {
-  digitalocean: { servers: "/v2/droplets", storage: "/v2/volumes" },
-  vultr: { servers: "/v2/instances", storage: "/v2/blocks" },
-  linode: { servers: "/v4/linode/instances", storage: "/v4/object-storage/buckets" },
+const LIST_PATHS: Record<Provider, { servers: string; blockVolumes?: string; buckets?: string }> = {
+  digitalocean: { servers: "/v2/droplets", blockVolumes: "/v2/volumes" },
+  vultr: { servers: "/v2/instances", blockVolumes: "/v2/blocks" },
+  linode: { servers: "/v4/linode/instances", blockVolumes: "/v4/volumes", buckets: "/v4/object-storage/buckets" },
 };
+// Read once per sync beside a listing (Linode's volume prices); neither a page nor a lookup.
+const PRICE_PATHS = new Set(["/v4/volumes/types"]);
 const URL_ENV: Record<Provider, string> = {
   vultr: "VULTR_API_URL",
   digitalocean: "DIGITALOCEAN_API_URL",
@@ -94,6 +96,7 @@ export const SCENARIOS: Scenario[] = [
     objectStorages: 10,
     quick: false,
   },
+  { name: "linode-20k-volumes", kind: "sync", provider: "linode", storage: "blockVolumes", items: 20_000, quick: false },
   { name: "paging-digitalocean-10k", kind: "paging", items: 10_000, quick: true },
 ];
 // Optional (--rate-limit): DigitalOcean 50,000 against the real 250 requests/minute.
@@ -328,9 +331,10 @@ function itemKey(storage: SyncScenario["storage"], item: Record<string, unknown>
 // Vultr buckets carry no size or object count: their checksum is the length of their names.
 const isVultrBuckets = (provider: Provider, storage: SyncScenario["storage"]) => provider === "vultr" && storage === "buckets";
 
-function itemWeight(provider: Provider, item: Record<string, unknown>, storage: SyncScenario["storage"] = "blockVolumes"): number {
+function itemWeight(provider: Provider, storage: SyncScenario["storage"], item: Record<string, unknown>): number {
   if (isVultrBuckets(provider, storage)) return String(item.name).length;
-  const value = provider === "linode" ? item.objects : provider === "vultr" ? item.size_gb : item.size_gigabytes;
+  const value =
+    storage === "buckets" ? item.objects : provider === "linode" ? item.size : provider === "vultr" ? item.size_gb : item.size_gigabytes;
   return typeof value === "number" ? value : 0;
 }
 
@@ -529,10 +533,7 @@ export async function runSyncScenario(
             },
           ];
       const list: ListCount[] = (["servers", storage] as const).map((type) => {
-        const path =
-          type === "servers"
-            ? LIST_PATHS[provider].servers
-            : isVultrBuckets(provider, storage) ? "/v2/object-storage" : LIST_PATHS[provider].storage;
+        const path = type !== "servers" && isVultrBuckets(provider, storage) ? "/v2/object-storage" : LIST_PATHS[provider][type]!;
         const mine = requests.filter((r) => r.path === path);
         const listed =
           type === "servers" ? current.servers.length : isVultrBuckets(provider, storage) ? (current.objectStorages ?? []).length : items.length;
@@ -546,7 +547,9 @@ export async function runSyncScenario(
           minimum,
           ratio: mine.length / minimum,
           // Single-item GETs that confirm an unlisted item is gone before its row is deleted.
-          lookups: isVultrBuckets(provider, storage) ? 0 : requests.filter((r) => r.path.startsWith(`${path}/`)).length,
+          lookups: isVultrBuckets(provider, storage)
+            ? 0
+            : requests.filter((r) => r.path.startsWith(`${path}/`) && !PRICE_PATHS.has(r.path)).length,
         };
       });
       list.push(...bucketLists);
@@ -572,7 +575,7 @@ export async function runSyncScenario(
           expectedStorage: items.length,
           expectedServers: current.servers.length,
         },
-        checksum: { table: storageRows.weight, provider: items.reduce((s, i) => s + itemWeight(provider, i, storage), 0) },
+        checksum: { table: storageRows.weight, provider: items.reduce((s, i) => s + itemWeight(provider, storage, i), 0) },
         stats: dock?.lastSyncStats,
         limitErrors,
       };
@@ -627,12 +630,15 @@ export async function runSyncScenario(
     const resync = () => user.mutation(api.docks.mutations.syncDock, { dockId: dockId! }).then(() => undefined);
     phases.push(await measure("unchanged", resync));
     if (spec.rateLimit !== true) {
-      // Vultr buckets have nothing to resize: 50 removed and 50 added.
-      account = applyChanges(
-        provider,
-        account,
-        isVultrBuckets(provider, storage) ? { seed: CHANGE.seed, vultrObjectStorage: { addBuckets: 50, removeBuckets: 50 } } : CHANGE,
-      );
+      if (isVultrBuckets(provider, storage)) {
+        // Vultr buckets have nothing to resize: 50 removed and 50 added.
+        account = applyChanges(provider, account, { seed: CHANGE.seed, vultrObjectStorage: { addBuckets: 50, removeBuckets: 50 } });
+      } else {
+        const changed = applyChanges(provider, account, CHANGE);
+        // Only the measured storage changes: Linode's applyChanges changes its
+        // volumes and its buckets alike.
+        account = storage === "buckets" ? { ...changed, volumes: account.volumes } : { ...changed, buckets: account.buckets };
+      }
       emulator.setAccount(provider, account);
       phases.push(await measure("changed", resync));
     }

@@ -55,16 +55,35 @@ describe("generateAccount", () => {
     expect(account.buckets).toEqual([]);
   });
 
-  it("uses numeric Linode ids and buckets without ids", () => {
+  it("uses numeric Linode ids for Linodes and volumes, and buckets without ids", () => {
     const account = generateAccount("linode", { seed: 1, servers: 3, buckets: 10, volumes: 10 });
     for (const l of account.servers) expect(Number.isInteger(l.id)).toBe(true);
+    for (const v of account.volumes) expect(Number.isInteger(v.id)).toBe(true);
+    expect(new Set(account.volumes.map((v) => v.id)).size).toBe(10);
     for (const b of account.buckets) {
       expect(b).not.toHaveProperty("id");
       expect(b.hostname).toBe(`${String(b.label)}.${String(b.region)}-1.linodeobjects.com`);
       expect(b.cluster).toBe(`${String(b.region)}-1`);
       expect(["E0", "E1", "E2", "E3"]).toContain(b.endpoint_type);
     }
-    expect(account.volumes).toEqual([]);
+  });
+
+  it("attaches Linode volumes only to Linodes of the same account and region, naming them", () => {
+    const account = generateAccount("linode", { seed: 2, servers: 4, volumes: 60, attachedRatio: 0.5 });
+    const byId = new Map(account.servers.map((s) => [s.id, s]));
+    const attached = account.volumes.filter((v) => v.linode_id !== null);
+    expect(attached).toHaveLength(30);
+    for (const v of attached) {
+      const linode = byId.get(v.linode_id);
+      expect(linode?.region).toBe(v.region);
+      expect(v.linode_label).toBe(linode?.label);
+    }
+    const detached = account.volumes.filter((v) => v.linode_id === null);
+    for (const v of detached) expect(v.linode_label).toBeNull();
+    // Detached ones reach regions no Linode is in, some with a price of their own.
+    expect(new Set(account.volumes.map((v) => v.region)).size).toBeGreaterThanOrEqual(5);
+    expect(new Set(account.volumes.map((v) => v.encryption))).toEqual(new Set(["enabled", "disabled"]));
+    expect(new Set(account.volumes.map((v) => v.hardware_type))).toEqual(new Set(["nvme", "hdd"]));
   });
 
   it("attaches Vultr blocks only to instances of the same account and region", () => {
@@ -150,9 +169,11 @@ describe("defaultAccounts", () => {
     expect(new Set(digitalocean.volumes.map(doRegion)).size).toBeGreaterThanOrEqual(3);
   });
 
-  it("holds 8 Linode buckets over several regions, two sharing a label in two regions", () => {
+  it("holds 6 Linode volumes (3 attached) and 8 buckets over several regions, two sharing a label in two regions", () => {
     const { linode } = defaultAccounts();
     expect(linode.servers).toHaveLength(3);
+    expect(linode.volumes).toHaveLength(6);
+    expect(linode.volumes.filter((v) => v.linode_id !== null)).toHaveLength(3);
     expect(linode.buckets).toHaveLength(8);
     expect(new Set(linode.buckets.map((b) => b.region)).size).toBeGreaterThanOrEqual(4);
     expect(sameLabelInTwoRegions(linode.buckets)).toBe(true);
@@ -228,6 +249,25 @@ describe("applyChanges", () => {
     });
     expect(grown).toHaveLength(6);
     expect(after.buckets.filter((b) => !old.has(regionLabel(b)))).toHaveLength(12);
+  });
+
+  it("adds, removes, detaches and resizes Linode volumes, and changes the buckets as without them", () => {
+    const before = generateAccount("linode", { seed: 6, servers: 3, volumes: 30, attachedRatio: 0.6, buckets: 40 });
+    const snapshot = frozenCopy(before);
+    const after = applyChanges("linode", before, { seed: 3, add: 5, remove: 4, detach: 3, resize: 6 });
+    expect(frozenCopy(before)).toBe(snapshot);
+    expect(after.volumes).toHaveLength(31);
+    expect(new Set(after.volumes.map((v) => v.id)).size).toBe(31);
+    const oldById = new Map(before.volumes.map((v) => [v.id, v]));
+    const kept = after.volumes.filter((v) => oldById.has(v.id));
+    expect(kept).toHaveLength(26);
+    const detached = kept.filter((v) => oldById.get(v.id)?.linode_id !== null && v.linode_id === null);
+    expect(detached).toHaveLength(3);
+    for (const v of detached) expect(v.linode_label).toBeNull();
+    expect(kept.filter((v) => (v.size as number) > (oldById.get(v.id)?.size as number))).toHaveLength(6);
+    // The volumes draw from their own stream: the buckets change exactly as for an account without volumes.
+    const bucketsOnly = applyChanges("linode", { ...before, volumes: [] }, { seed: 3, add: 5, remove: 4, detach: 3, resize: 6 });
+    expect(after.buckets).toEqual(bucketsOnly.buckets);
   });
 
   it("is deterministic for a seed and caps counts at what exists", () => {

@@ -7,7 +7,8 @@ export const PROVIDERS: readonly Provider[] = ["vultr", "digitalocean", "linode"
 
 // Vultr: servers = instances, volumes = blocks, buckets = the buckets of its Object Storage
 // subscriptions (objectStorages), each naming its subscription in `object_storage_id`.
-// DigitalOcean: servers = droplets, volumes = volumes. Linode: servers = linodes, buckets =
+// DigitalOcean: servers = droplets, volumes = volumes. Linode: servers = linodes,
+// volumes = Block Storage volumes, buckets =
 // buckets. The other lists stay empty.
 export interface ProviderAccount {
   token: string;
@@ -568,6 +569,41 @@ const LINODE_TYPES = [
 ] as const;
 const LINODE_IMAGES = ["linode/ubuntu22.04", "linode/ubuntu24.04", "linode/debian12", "linode/almalinux9"] as const;
 
+// Block Storage: regions beyond the Linodes' for detached volumes, two of them with their own
+// price in LINODE_VOLUME_TYPES.
+const LINODE_VOLUME_REGIONS = [...LINODE_REGIONS, "id-cgk", "br-gru"] as const;
+
+/** GET /v4/volumes/types as Linode answers it: the price per GB and month, per-region overrides. */
+export const LINODE_VOLUME_TYPES: readonly Record<string, unknown>[] = [
+  {
+    id: "volume",
+    label: "Storage Volume",
+    price: { hourly: 0.00015, monthly: 0.1 },
+    region_prices: [
+      { id: "id-cgk", hourly: 0.00018, monthly: 0.12 },
+      { id: "br-gru", hourly: 0.00021, monthly: 0.14 },
+    ],
+    transfer: 0,
+  },
+];
+
+interface LinodeVolume {
+  id: number;
+  label: string;
+  status: string;
+  size: number;
+  region: string;
+  linode_id: number | null;
+  linode_label: string | null;
+  filesystem_path: string;
+  hardware_type: string;
+  encryption: string;
+  tags: string[];
+  created: string;
+  updated: string;
+  io_ready: boolean;
+}
+
 interface LinodeBucket {
   label: string;
   region: string;
@@ -607,6 +643,28 @@ function linodeInstance(rng: Rng, index: number, id: number, created: number): R
     hypervisor: "kvm",
     watchdog_enabled: true,
     tags: rng() < 0.5 ? [pick(rng, ["production", "staging", "internal"])] : [],
+  };
+}
+
+function linodeVolume(rng: Rng, index: number, id: number, created: number, server: Record<string, unknown> | undefined): LinodeVolume {
+  const label = `${pick(rng, ROLES)}-${pick(rng, VOLUME_WORDS)}-${index + 1}`;
+  // A volume attaches only to a Linode in its own region.
+  const region = server ? String(server.region) : pick(rng, LINODE_VOLUME_REGIONS);
+  return {
+    id,
+    label,
+    status: server || rng() < 0.9 ? "active" : "creating",
+    size: pick(rng, [10, 20, 40, 50, 100, 250, 500, 1000, 2000, 10240]),
+    region,
+    linode_id: server ? Number(server.id) : null,
+    linode_label: server ? String(server.label) : null,
+    filesystem_path: `/dev/disk/by-id/scsi-0Linode_Volume_${label}`,
+    hardware_type: rng() < 0.7 ? "nvme" : "hdd",
+    encryption: rng() < 0.5 ? "enabled" : "disabled",
+    tags: rng() < 0.3 ? [pick(rng, ["production", "staging", "db"])] : [],
+    created: linodeDate(created),
+    updated: linodeDate(created + int(rng, 0, 30) * 86_400_000),
+    io_ready: server !== undefined,
   };
 }
 
@@ -696,8 +754,8 @@ function attachmentPlan(rng: Rng, volumes: number, servers: number, ratio: numbe
 
 /**
  * Builds one provider account; the same options always give the same account.
- * Linode volumes and DigitalOcean buckets are always empty; Vultr has buckets (in
- * `objectStorages` subscriptions) only when `buckets` is given.
+ * DigitalOcean buckets are always empty; Vultr has buckets (in `objectStorages`
+ * subscriptions) only when `buckets` is given.
  */
 export function generateAccount(provider: Provider, opts: GenerateOptions): ProviderAccount {
   const seed = opts.seed;
@@ -753,10 +811,17 @@ export function generateAccount(provider: Provider, opts: GenerateOptions): Prov
         id += int(rs, 1, 20_000);
         return linodeInstance(rs, i, id, at());
       });
+      const plan = attachmentPlan(rv, volumeCount, servers.length, ratio);
+      const vt = timeline(rv, volumeCount, "2022-03-01T00:00:00Z", 1000);
+      let volumeId = 3_000_000 + int(rv, 0, 900_000);
+      const volumes = Array.from({ length: volumeCount }, (_, i) => {
+        volumeId += int(rv, 1, 50);
+        return linodeVolume(rv, i, volumeId, vt(), plan[i] ? pick(rv, servers) : undefined);
+      });
       const rb = rngFor(seed, "linode/buckets");
       const bt = timeline(rb, bucketCount, "2022-03-01T00:00:00Z", 1000);
       const buckets = linodeBuckets(rb, bucketCount, 0, bt, new Set());
-      return { token, owner, servers, volumes: [], buckets: asRecords(buckets) };
+      return { token, owner, servers, volumes: asRecords(volumes), buckets: asRecords(buckets) };
     }
   }
 }
@@ -766,21 +831,22 @@ const DEFAULT_SEED = 20_240_611;
 /**
  * The small account each provider serves unless told otherwise: 4 servers and 8 volumes
  * (5 attached, 3 detached, spread over regions) for Vultr and DigitalOcean, and 6 Vultr
- * buckets in 2 Object Storage subscriptions; 3 Linodes and 8 buckets, two of which share a
- * label in two regions.
+ * buckets in 2 Object Storage subscriptions; 3 Linodes, 6 volumes (3 attached) and 8
+ * buckets, two of which share a label in two regions.
  */
 export function defaultAccounts(): Record<Provider, ProviderAccount> {
   return {
     vultr: generateAccount("vultr", { seed: DEFAULT_SEED, servers: 4, volumes: 8, attachedRatio: 0.625, buckets: 6, objectStorages: 2 }),
     digitalocean: generateAccount("digitalocean", { seed: DEFAULT_SEED, servers: 4, volumes: 8, attachedRatio: 0.625 }),
-    linode: generateAccount("linode", { seed: DEFAULT_SEED, servers: 3, buckets: 8 }),
+    linode: generateAccount("linode", { seed: DEFAULT_SEED, servers: 3, volumes: 6, attachedRatio: 0.5, buckets: 8 }),
   };
 }
 
 /**
- * Returns a changed copy of an account (the input is not mutated): removes `remove` volumes
- * (Linode: buckets), detaches `detach` attached volumes, grows `resize` volumes (Linode:
- * bucket size and object count) and appends `add` new ones. Counts past what exists are capped.
+ * Returns a changed copy of an account (the input is not mutated): removes `remove` volumes,
+ * detaches `detach` attached volumes, grows `resize` volumes and appends `add` new ones.
+ * Linode's buckets take the same add/remove/resize (resize: size and object count) besides its
+ * volumes, each from its own random stream. Counts past what exists are capped.
  */
 export function applyChanges(provider: Provider, account: ProviderAccount, change: AccountChange): ProviderAccount {
   const rng = rngFor(change.seed, `${provider}/change`);
@@ -863,6 +929,7 @@ export function applyChanges(provider: Provider, account: ProviderAccount, chang
       return { ...account, servers: asRecords(servers), volumes: asRecords(volumes), buckets: account.buckets.slice() };
     }
     case "linode": {
+      const volumes = changeLinodeVolumes(account, { ...change, add, remove, detach, resize });
       const removed = new Set(sampleIndices(rng, account.buckets.length, remove));
       const buckets = (account.buckets as unknown as LinodeBucket[]).filter((_, i) => !removed.has(i));
       for (const i of sampleIndices(rng, buckets.length, resize)) {
@@ -873,7 +940,7 @@ export function applyChanges(provider: Provider, account: ProviderAccount, chang
       const taken = new Set(buckets.map((b) => `${b.region}/${b.label}`));
       const labelBase = buckets.length + int(rng, 1_000, 1_000_000);
       buckets.push(...linodeBuckets(rng, add, labelBase, next, taken));
-      return { ...account, servers: account.servers.slice(), volumes: account.volumes.slice(), buckets: asRecords(buckets) };
+      return { ...account, servers: account.servers.slice(), volumes, buckets: asRecords(buckets) };
     }
   }
 }
@@ -906,6 +973,32 @@ function changeVultrObjectStorage(
     buckets.push(...vultrBuckets(rng, objectStorages, extra, buckets.length + int(rng, 1_000, 1_000_000), at, taken));
   }
   return { objectStorages, buckets };
+}
+
+// Linode volumes change from a stream of their own, so the buckets change as they did before
+// the account had volumes.
+function changeLinodeVolumes(account: ProviderAccount, change: Required<Omit<AccountChange, "seed" | "vultrObjectStorage">> & { seed: number }): Record<string, unknown>[] {
+  const rng = rngFor(change.seed, "linode/volume-change");
+  const next = timeline(rng, change.add, "2025-09-01T00:00:00Z", 60);
+  const servers = account.servers;
+  const removed = new Set(sampleIndices(rng, account.volumes.length, change.remove));
+  const volumes = (account.volumes as unknown as LinodeVolume[]).filter((_, i) => !removed.has(i));
+  const attached = indicesWhere(volumes, (v) => v.linode_id !== null);
+  for (const k of sampleIndices(rng, attached.length, change.detach)) {
+    const i = attached[k];
+    volumes[i] = { ...volumes[i], linode_id: null, linode_label: null, io_ready: false };
+  }
+  for (const i of sampleIndices(rng, volumes.length, change.resize)) {
+    const v = volumes[i];
+    volumes[i] = { ...v, size: v.size + int(rng, 1, 10) * 10 };
+  }
+  let id = volumes.reduce((max, v) => Math.max(max, v.id), 3_000_000);
+  for (let n = 0; n < change.add; n++) {
+    const server = servers.length > 0 && rng() < 0.5 ? pick(rng, servers) : undefined;
+    id += int(rng, 1, 50);
+    volumes.push(linodeVolume(rng, volumes.length + n, id, next(), server));
+  }
+  return asRecords(volumes);
 }
 
 function indicesWhere<T>(items: readonly T[], test: (item: T) => boolean): number[] {

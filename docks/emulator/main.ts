@@ -10,7 +10,7 @@ const USAGE = `Usage: tsx docks/emulator/main.ts [options]
   --latency MS    delay added before every answer (default 0)
   --seed N        generate accounts from this seed instead of the small default ones
   --servers N     servers per provider when generating (default 4)
-  --volumes N     Vultr/DigitalOcean volumes when generating (default 8)
+  --volumes N     volumes per provider when generating (default 8)
   --buckets N     Linode buckets when generating (default 8)
   --help          show this text`;
 
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     const a = emulator.accounts[provider];
     const inventory =
       provider === "linode"
-        ? `${a.servers.length} linodes, ${a.buckets.length} buckets`
+        ? `${a.servers.length} linodes, ${a.volumes.length} volumes, ${a.buckets.length} buckets`
         : `${a.servers.length} servers, ${a.volumes.length} volumes`;
     console.log(`  ${provider.padEnd(13)} ${emulator.baseUrls[provider]}`);
     console.log(`  ${"".padEnd(13)} token ${a.token}  (${inventory})`);

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { generateAccount } from "./accounts";
+import { generateAccount, LINODE_VOLUME_TYPES } from "./accounts";
 
 type Item = Record<string, unknown>;
 
@@ -17,7 +17,7 @@ function keys(item: Item | undefined): string[] {
 
 const vultr = generateAccount("vultr", { seed: 1, servers: 2, volumes: 4 });
 const digitalocean = generateAccount("digitalocean", { seed: 1, servers: 2, volumes: 4 });
-const linode = generateAccount("linode", { seed: 1, servers: 2, buckets: 4 });
+const linode = generateAccount("linode", { seed: 1, servers: 2, volumes: 4, buckets: 4 });
 
 describe("sample responses", () => {
   it("shows Vultr blocks as one full page with an attached and a detached block and the served fields", () => {
@@ -78,5 +78,25 @@ describe("sample responses", () => {
     const linodes = page.data as Item[];
     expect(page).toMatchObject({ page: 1, pages: 1, results: linodes.length });
     for (const l of linodes) expect(keys(l)).toEqual(keys(linode.servers[0]));
+  });
+
+  it("shows Linode volumes on one page with the served fields, one attached to a Linode of the instances sample", () => {
+    const page = sample("linode/getVolumes.json");
+    const volumes = page.data as Item[];
+    expect(page).toMatchObject({ page: 1, pages: 1, results: volumes.length });
+    for (const v of volumes) expect(keys(v)).toEqual(keys(linode.volumes[0]));
+    const linodes = new Map((sample("linode/getLinodes.json").data as Item[]).map((l) => [l.id, l]));
+    const attached = volumes.filter((v) => v.linode_id !== null);
+    expect(attached.length).toBeGreaterThanOrEqual(1);
+    expect(volumes.some((v) => v.linode_id === null && v.linode_label === null)).toBe(true);
+    for (const v of attached) {
+      expect(linodes.get(v.linode_id)?.label).toBe(v.linode_label);
+      expect(linodes.get(v.linode_id)?.region).toBe(v.region);
+    }
+  });
+
+  it("shows Linode's volume prices as the emulator serves them", () => {
+    const page = sample("linode/getVolumeTypes.json");
+    expect(page).toEqual({ data: LINODE_VOLUME_TYPES, page: 1, pages: 1, results: LINODE_VOLUME_TYPES.length });
   });
 });

@@ -236,6 +236,43 @@ describe("Linode paging", () => {
     expect(res.headers.get("x-ratelimit-reset")).toMatch(/^\d+$/);
   });
 
+  it("walks 1,100 volumes in 3 pages of 500 with unique numeric ids, and serves one by id", async () => {
+    const emu = await start({ accounts: { linode: generateAccount("linode", { seed: 5, servers: 2, volumes: 1100 }) } });
+    const ids: number[] = [];
+    for (let page = 1; page <= 3; page++) {
+      const res = await call(emu, "linode", `/v4/volumes?page=${page}&page_size=500`);
+      expect(res.json).toMatchObject({ page, pages: 3, results: 1100 });
+      ids.push(...res.json.data.map((v: { id: number }) => v.id));
+    }
+    expect(new Set(ids).size).toBe(1100);
+    const one = await call(emu, "linode", `/v4/volumes/${ids[600]}`);
+    expect(one.status).toBe(200);
+    expect(one.json).toEqual(emu.accounts.linode.volumes[600]);
+    const gone = await call(emu, "linode", "/v4/volumes/1");
+    expect(gone.status).toBe(404);
+    expect(gone.json).toEqual({ errors: [{ reason: "Not found" }] });
+  });
+
+  it("serves the volume prices to anyone, token or not, in the paged envelope", async () => {
+    const emu = await start();
+    for (const token of [undefined, null, "not-the-token"]) {
+      const res = await call(emu, "linode", "/v4/volumes/types", { token });
+      expect(res.status).toBe(200);
+      expect(res.json).toMatchObject({ page: 1, pages: 1, results: 1 });
+      expect(res.json.data[0]).toMatchObject({ id: "volume", price: { monthly: 0.1 } });
+    }
+  });
+
+  it("refuses a token without the volumes scope with Linode's 401, apart from a bad token's", async () => {
+    const emu = await start();
+    emu.addFault({ provider: "linode", path: "/v4/volumes", kind: "no-scope", times: Infinity });
+    const res = await call(emu, "linode", "/v4/volumes");
+    expect(res.status).toBe(401);
+    expect(res.json).toEqual({ errors: [{ reason: "Your OAuth token is not authorized to use this endpoint." }] });
+    // The same token still reads what it has the scope for.
+    expect((await call(emu, "linode", "/v4/linode/instances")).status).toBe(200);
+  });
+
   it("serves the profile endpoint", async () => {
     const emu = await start();
     const res = await call(emu, "linode", "/v4/profile");

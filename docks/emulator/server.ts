@@ -5,7 +5,7 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import type { Socket } from "node:net";
 import { clearTimeout, setTimeout } from "node:timers";
-import { defaultAccounts, PROVIDERS, type Provider, type ProviderAccount } from "./accounts";
+import { defaultAccounts, LINODE_VOLUME_TYPES, PROVIDERS, type Provider, type ProviderAccount } from "./accounts";
 
 export type { Provider, ProviderAccount } from "./accounts";
 
@@ -27,7 +27,10 @@ export type FaultKind =
   | "short-page" // the page's last item left out, the total unchanged
   // Bodies a client must not swallow whole or pass on:
   | "huge-body" // a 200 of `bytes` bytes, streamed
-  | "echo-token"; // an error whose message echoes the request's token at `at`
+  | "echo-token" // an error whose message echoes the request's token at `at`
+  // A good token without the endpoint's scope, as the provider refuses it (Linode: 401 "Your
+  // OAuth token is not authorized to use this endpoint."; the others: 403).
+  | "no-scope";
 
 /** How an "echo-token" fault repeats the token it was sent. */
 export type TokenEcho = "plain" | "partial" | "base64" | "base64-bearer" | "url" | "hex";
@@ -138,7 +141,7 @@ type Query = Record<string, string>;
 const VULTR_MESSAGES: Record<number, string> = {
   400: "Invalid request.",
   401: "Invalid or missing API token.",
-  403: "Forbidden.",
+  403: "Unauthorized access.",
   404: "Not found.",
   405: "Method not allowed.",
   429: "Rate limit reached - please try your request again later.",
@@ -156,6 +159,9 @@ const DO_ERRORS: Record<number, { id: string; message: string }> = {
   500: { id: "server_error", message: "Server was unable to give you a response." },
   503: { id: "service_unavailable", message: "The service is temporarily unavailable. Please try again." },
 };
+
+// What Linode answers (with 401) a working token that lacks the endpoint's OAuth scope.
+const LINODE_NO_SCOPE = "Your OAuth token is not authorized to use this endpoint.";
 
 const LINODE_REASONS: Record<number, string> = {
   400: "Invalid request",
@@ -183,6 +189,10 @@ function errorAnswer(provider: Provider, status: number, detail?: { message?: st
   }
 }
 
+function noScopeAnswer(provider: Provider): Answer {
+  return provider === "linode" ? errorAnswer("linode", 401, { message: LINODE_NO_SCOPE }) : errorAnswer(provider, 403);
+}
+
 interface ListRoute {
   kind: "list";
   /** Envelope key for Vultr/DigitalOcean (Linode always uses "data"). */
@@ -190,6 +200,8 @@ interface ListRoute {
   items: (account: ProviderAccount) => Record<string, unknown>[];
   /** Field the "missing-id" fault removes. */
   idField: string;
+  /** Answered without checking the token (a provider's public list). */
+  public?: boolean;
 }
 
 interface SingleRoute {
@@ -370,6 +382,9 @@ const linode: Dialect = {
   routes: {
     "/v4/linode/instances": { kind: "list", key: "data", items: (a) => a.servers, idField: "id" },
     "/v4/object-storage/buckets": { kind: "list", key: "data", items: (a) => a.buckets, idField: "label" },
+    "/v4/volumes": { kind: "list", key: "data", items: (a) => a.volumes, idField: "id" },
+    // Public at Linode: prices need no token.
+    "/v4/volumes/types": { kind: "list", key: "data", items: () => LINODE_VOLUME_TYPES.slice(), idField: "id", public: true },
     "/v4/profile": {
       kind: "single",
       body: (a) => ({
@@ -391,6 +406,7 @@ const linode: Dialect = {
   },
   items: [
     { pattern: /^\/v4\/linode\/instances\/([^/]+)$/, find: byId((a) => a.servers), key: null },
+    { pattern: /^\/v4\/volumes\/([^/]+)$/, find: byId((a) => a.volumes), key: null },
     {
       pattern: /^\/v4\/object-storage\/buckets\/([^/]+)\/([^/]+)$/,
       find: (a, [region, label]) => a.buckets.find((b) => b.region === region && b.label === label),
@@ -820,7 +836,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (provider === "vultr" && state.vultrBucketEndpoint === "missing" && /^\/v2\/object-storage\/[^/]+\/bucket$/.test(path) && auth?.[1]?.trim() === accounts.vultr.token) {
       return withRate(errorAnswer("vultr", 404));
     }
-    if (!auth || auth[1]?.trim() !== accounts[provider].token) return withRate(errorAnswer(provider, 401));
+    const isPublic = route?.kind === "list" && route.public === true;
+    if (!isPublic && (!auth || auth[1]?.trim() !== accounts[provider].token)) return withRate(errorAnswer(provider, 401));
 
     const limiter = windows[provider];
     if (limiter && !limiter.take(now)) {
@@ -885,7 +902,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
           stream: { bytes: Math.max(0, fault.bytes ?? 256 * 1024 * 1024), contentLength: fault.contentLength ?? true },
         });
       case "echo-token":
-        return withRate(echoAnswer(provider, fault, auth[1].trim()));
+        return withRate(echoAnswer(provider, fault, auth?.[1]?.trim() ?? ""));
+      case "no-scope":
+        return withRate(noScopeAnswer(provider));
     }
   }
 

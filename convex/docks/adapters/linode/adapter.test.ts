@@ -1,8 +1,16 @@
 import { describe, expect, test } from "vitest";
 import bucketsSample from "../../../../docks/linode/getBuckets.json";
 import linodesSample from "../../../../docks/linode/getLinodes.json";
+import volumeTypesSample from "../../../../docks/linode/getVolumeTypes.json";
+import volumesSample from "../../../../docks/linode/getVolumes.json";
 import { expectStoredBetweenSiblings, LONE_HIGH, storablePoisons, unusableIds } from "../../poison.test.setup";
-import { parseLinodeBucket, parseLinodeInstance } from "./adapter";
+import {
+  linodeVolumeMonthlyCost,
+  linodeVolumePrices,
+  parseLinodeBucket,
+  parseLinodeInstance,
+  parseLinodeVolume,
+} from "./adapter";
 
 describe("Linode mapping", () => {
   test("a bucket maps to the specification's buckets fields, keyed by region and label", () => {
@@ -61,7 +69,97 @@ describe("Linode mapping", () => {
   });
 });
 
+const prices = linodeVolumePrices(volumeTypesSample.data);
+
+describe("Linode volume mapping", () => {
+  const [attached, detached] = volumesSample.data;
+
+  test("an attached volume maps to the blockVolumes fields, keyed by its numeric id as text", () => {
+    expect(parseLinodeVolume(attached, prices)).toEqual({
+      ok: true,
+      fields: {
+        providerResourceId: String(attached.id),
+        name: attached.label,
+        sizeGb: attached.size,
+        region: attached.region,
+        status: attached.status,
+        attachedToInstance: String(attached.linode_id),
+        attachedToInstanceLabel: attached.linode_label,
+        mountId: attached.filesystem_path,
+        blockType: attached.hardware_type,
+        filesystemType: undefined,
+        // 100 GB at the base $0.10 per GB.
+        monthlyCost: 10,
+        fullApiData: { volume: attached },
+      },
+    });
+  });
+
+  test("a detached volume (linode_id null) names no Linode, which clears an earlier attachment", () => {
+    const parsed = parseLinodeVolume(detached, prices);
+    expect(parsed.ok && parsed.fields.attachedToInstance).toBeUndefined();
+    expect(parsed.ok && parsed.fields.attachedToInstanceLabel).toBeUndefined();
+    expect(parsed.ok && (parsed.fields.fullApiData.volume as Record<string, unknown>).linode_id).toBeNull();
+  });
+
+  test("encryption, tags and the created and updated times stay in fullApiData.volume", () => {
+    const parsed = parseLinodeVolume(attached, prices);
+    expect(parsed.ok && parsed.fields.fullApiData.volume).toMatchObject({
+      encryption: "enabled",
+      tags: ["db"],
+      created: attached.created,
+      updated: attached.updated,
+    });
+  });
+
+  test("a region with its own price is charged that price, not the base one", () => {
+    // 500 GB in id-cgk at $0.12.
+    const parsed = parseLinodeVolume(detached, prices);
+    expect(parsed.ok && parsed.fields.monthlyCost).toBe(60);
+  });
+
+  test("the cost is rounded to cents", () => {
+    expect(linodeVolumeMonthlyCost(33, "us-east", prices)).toBe(3.3);
+    expect(linodeVolumeMonthlyCost(7, "br-gru", prices)).toBe(0.98);
+    expect(linodeVolumeMonthlyCost(1, "us-east", { base: 0.105, byRegion: new Map() })).toBe(0.11);
+  });
+
+  test("without a price table (the types call failed) the volume still maps, its cost unknown", () => {
+    const parsed = parseLinodeVolume(attached);
+    expect(parsed.ok).toBe(true);
+    expect(parsed.ok && parsed.fields.monthlyCost).toBeUndefined();
+  });
+
+  test("a region without a price of its own and no base price leaves the cost unknown", () => {
+    const onlyRegional = linodeVolumePrices([{ ...volumeTypesSample.data[0], price: { hourly: null, monthly: null } }]);
+    expect(linodeVolumeMonthlyCost(100, "us-ord", onlyRegional)).toBeUndefined();
+    expect(linodeVolumeMonthlyCost(100, "id-cgk", onlyRegional)).toBe(12);
+  });
+
+  test.each([
+    ["no volume type", []],
+    ["another type only", [{ ...volumeTypesSample.data[0], id: "something-else" }]],
+    ["a price as text", [{ ...volumeTypesSample.data[0], price: { monthly: "0.1" }, region_prices: [{ id: "id-cgk", monthly: -1 }, null, "x"] }]],
+    ["no object at all", [null, 7, "volume"]],
+  ])("a types answer with %s prices nothing, and breaks nothing", (_label, types) => {
+    const table = linodeVolumePrices(types as unknown[]);
+    expect(linodeVolumeMonthlyCost(100, "id-cgk", table)).toBeUndefined();
+    expect(parseLinodeVolume(attached, table).ok).toBe(true);
+  });
+
+  test.each([
+    ["id as text", { id: "3418207" }, /^id is a string/],
+    ["no size", { size: undefined }, /^size is missing/],
+    ["no region", { region: undefined }, /^region is missing/],
+    ["linode_id as text", { linode_id: "52718394" }, /^linode_id is not an integer or null/],
+  ])("a volume with %s is skipped with the reason", (_label, change, reason) => {
+    const parsed = parseLinodeVolume({ ...attached, ...change }, prices);
+    expect(!parsed.ok && parsed.reason).toMatch(reason);
+  });
+});
+
 describe.each([
+  { kind: "volume", parse: (item: unknown) => parseLinodeVolume(item, prices), samples: volumesSample.data as Record<string, unknown>[], dataKey: "volume", idField: "id", idReason: /^id is a string/ },
   { kind: "instance", parse: parseLinodeInstance, samples: linodesSample.data as Record<string, unknown>[], dataKey: "linode", idField: "id", idReason: /^id is a string/ },
   { kind: "bucket", parse: parseLinodeBucket, samples: bucketsSample.data as Record<string, unknown>[], dataKey: "bucket", idField: "label", idReason: /^label is (not valid Unicode|2000 characters)/ },
 ])("a hostile Linode $kind", ({ parse, samples, dataKey, idField, idReason }) => {

@@ -1,7 +1,7 @@
 // Linode API v4 endpoints this module reads; paging (page/page_size 500),
 // retries and errors are the shared client's.
 import { ProviderError, WHOLE_BODY, type ProviderClient } from "../../http";
-import type { LinodeBucket, LinodeInstance } from "./types";
+import type { LinodeBucket, LinodeInstance, LinodeVolume, LinodeVolumeType } from "./types";
 
 export class LinodeAPI {
   constructor(private readonly client: ProviderClient) {}
@@ -22,6 +22,24 @@ export class LinodeAPI {
   /** The buckets a page at a time; returns normally only when the listing was complete. */
   bucketPages(): AsyncGenerator<LinodeBucket[], void, undefined> {
     return this.client.pages<LinodeBucket>("/v4/object-storage/buckets", "data");
+  }
+
+  /** The Block Storage volumes a page at a time; returns normally only when the listing was complete. */
+  volumePages(): AsyncGenerator<LinodeVolume[], void, undefined> {
+    return this.client.pages<LinodeVolume>("/v4/volumes", "data");
+  }
+
+  /** One volume (the answer is the item itself); null when it no longer exists. */
+  async getVolume(id: string): Promise<LinodeVolume | null> {
+    return await this.client.getItem<LinodeVolume>(`/v4/volumes/${encodeURIComponent(id)}`, WHOLE_BODY);
+  }
+
+  /**
+   * The Block Storage prices (per GB and month, with per-region overrides).
+   * Public: no scope needed; sending the token does no harm.
+   */
+  async listVolumeTypes(): Promise<LinodeVolumeType[]> {
+    return await this.client.listAll<LinodeVolumeType>("/v4/volumes/types", "data");
   }
 
   /** One Linode (the answer is the item itself); null when it no longer exists. */
