@@ -112,14 +112,16 @@ describe("a running sync's progress on the dock", () => {
       const { dock, writes, snapshots } = await syncWatchingTheDock(t, as, dockId);
       expect(dock.lastSyncStats?.blockVolumes).toMatchObject({ fetched: volumes, inserted: volumes, complete: true });
       counts.push(writes);
-      // The lease (1), listing servers and listing volumes (2), the outcome (1).
+      // The lease (1); listing servers, volumes and (an empty Object Storage)
+      // buckets (3); the outcome (1).
       expect(snapshots.map((s) => [s.phase, s.type])).toEqual([
         ["starting", undefined],
         ["listing", "servers"],
         ["listing", "blockVolumes"],
+        ["listing", "buckets"],
       ]);
     }
-    expect(counts).toEqual([4, 4]);
+    expect(counts).toEqual([5, 5]);
   });
 
   test("writes at most once per interval beside its phase changes, however many pages and chunks", async () => {
@@ -132,7 +134,7 @@ describe("a running sync's progress on the dock", () => {
     const { dock, snapshots } = await syncWatchingTheDock(t, as, dockId);
     expect(dock.lastSyncStats?.blockVolumes?.fetched).toBe(6000);
     const elapsed = clock.now() - start;
-    const phaseChanges = 2;
+    const phaseChanges = 3;
     const progressWrites = snapshots.length - 1; // the first is startSync's
     expect(progressWrites).toBeGreaterThan(phaseChanges);
     expect(progressWrites).toBeLessThanOrEqual(phaseChanges + Math.floor(elapsed / PROGRESS_INTERVAL_MS));
@@ -159,11 +161,12 @@ describe("a running sync's progress on the dock", () => {
       expect(volumes[i].inserted).toBeGreaterThanOrEqual(volumes[i - 1].inserted);
     }
     for (const v of volumes) expect(v.inserted + v.updated + v.unchanged + v.skipped).toBeLessThanOrEqual(v.fetched);
-    // The servers finished before the volumes started, and say so.
+    // Each type finished before the next started, and says so.
     const last = snapshots.at(-1)!;
     expect(last.types.map((e) => [e.type, e.done])).toEqual([
       ["servers", true],
-      ["blockVolumes", false],
+      ["blockVolumes", true],
+      ["buckets", false],
     ]);
     expect(last.types[0]).toMatchObject({ fetched: 3, inserted: 3 });
 
@@ -184,6 +187,7 @@ describe("a running sync's progress on the dock", () => {
       ["listing", "servers"],
       ["listing", "blockVolumes"],
       ["confirmingDeletions", "blockVolumes"],
+      ["listing", "buckets"],
     ]);
     expect(dock.lastSyncStats?.blockVolumes?.deleted).toBe(5);
     expect(dock.syncProgress).toBeUndefined();
