@@ -83,6 +83,8 @@ export default defineSchema({
     .index("by_org_provider_name", ["orgId", "provider", "name"])
     .index("by_org_provider_region_sizeGb", ["orgId", "provider", "region", "sizeGb"])
     .index("by_org_provider_region_name", ["orgId", "provider", "region", "name"])
+    .index("by_org_region_sizeGb", ["orgId", "region", "sizeGb"])
+    .index("by_org_region_name", ["orgId", "region", "name"])
     .index("by_dock_sizeGb", ["dockId", "sizeGb"])
     .index("by_dock_name", ["dockId", "name"])
     .index("by_org_attached_sizeGb", ["orgId", "attachedToInstance", "sizeGb"])
@@ -91,6 +93,8 @@ export default defineSchema({
     .index("by_org_provider_attached_name", ["orgId", "provider", "attachedToInstance", "name"])
     .index("by_org_provider_region_attached_sizeGb", ["orgId", "provider", "region", "attachedToInstance", "sizeGb"])
     .index("by_org_provider_region_attached_name", ["orgId", "provider", "region", "attachedToInstance", "name"])
+    .index("by_org_region_attached_sizeGb", ["orgId", "region", "attachedToInstance", "sizeGb"])
+    .index("by_org_region_attached_name", ["orgId", "region", "attachedToInstance", "name"])
     .index("by_dock_attached_sizeGb", ["dockId", "attachedToInstance", "sizeGb"])
     .index("by_dock_attached_name", ["dockId", "attachedToInstance", "name"])
     .searchIndex("search_name", { searchField: "name", filterFields: ["orgId", "provider", "dockId", "region"] }),
@@ -101,6 +105,8 @@ export default defineSchema({
     .index("by_org_provider_name", ["orgId", "provider", "name"])
     .index("by_org_provider_region_sizeBytes", ["orgId", "provider", "region", "sizeBytes"])
     .index("by_org_provider_region_name", ["orgId", "provider", "region", "name"])
+    .index("by_org_region_sizeBytes", ["orgId", "region", "sizeBytes"])
+    .index("by_org_region_name", ["orgId", "region", "name"])
     .index("by_dock_sizeBytes", ["dockId", "sizeBytes"])
     .index("by_dock_name", ["dockId", "name"])
     .searchIndex("search_name", { searchField: "name", filterFields: ["orgId", "provider", "dockId", "region"] }),

@@ -1565,9 +1565,15 @@ const BAD_ARGUMENTS: BadCase[] = [
     expected: { validator: true },
   },
   {
-    label: "paginateBlockVolumes with a region but no provider (a combination no index serves)",
+    label: "paginateBlockVolumes with a region and a dock (a combination no index serves)",
     call: (c, w) =>
-      c.query(api.resources.queries.paginateBlockVolumes, { orgId: w.orgId, region: "ewr", sort: "size", paginationOpts: PAGE }),
+      c.query(api.resources.queries.paginateBlockVolumes, {
+        orgId: w.orgId,
+        dockId: w.dockId,
+        region: "ewr",
+        sort: "size",
+        paginationOpts: PAGE,
+      }),
     expected: { code: "FILTER_NOT_SUPPORTED" },
   },
   {

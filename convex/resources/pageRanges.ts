@@ -54,15 +54,18 @@ export function checkFilters(table: SortableTable | "servers", args: PageFilters
       "A region filter cannot be combined with a dock filter; filter by the dock's provider and the region instead.",
     );
   }
-  if (args.region !== undefined && args.provider === undefined) {
-    fail("FILTER_NOT_SUPPORTED", "Region names are the provider's own: give the provider with the region.");
-  }
-  if ((args.region !== undefined || args.unattachedOnly === true) && args.sort === undefined) {
-    fail(
-      "FILTER_NOT_SUPPORTED",
-      'Filtering by region or to unattached volumes needs a sort: "name" or "size".',
-    );
-  }
+}
+
+/**
+ * The sort a page is read in. A region or unattached filter without one reads
+ * largest first: the stored order means nothing to an operator there, and
+ * the biggest unattached volumes are the ones worth cutting first. It
+ * depends on the arguments alone, so every page of the same arguments reads
+ * the same index.
+ */
+export function effectiveSort(args: Pick<PageFilters, "sort" | "region" | "unattachedOnly">): ResourceSort | undefined {
+  if (args.sort !== undefined) return args.sort;
+  return args.region !== undefined || args.unattachedOnly === true ? "size" : undefined;
 }
 
 /**
@@ -76,9 +79,9 @@ export async function planPage(
   args: PageFilters,
 ): Promise<IndexPlan | null> {
   const unattached = args.unattachedOnly === true ? "_attached" : "";
-  const sortField =
-    args.sort === "name" ? "name" : args.sort === "size" && table !== "servers" ? SIZE_FIELD[table] : undefined;
-  const order = args.sort === "size" ? "desc" : "asc";
+  const sort = effectiveSort(args);
+  const sortField = sort === "name" ? "name" : sort === "size" && table !== "servers" ? SIZE_FIELD[table] : undefined;
+  const order = sort === "size" ? "desc" : "asc";
   let scope: string;
   let equal: [string, unknown][];
   if (args.dockId !== undefined) {
@@ -90,6 +93,10 @@ export async function planPage(
   } else if (args.provider !== undefined && args.region !== undefined) {
     scope = "org_provider_region";
     equal = [["orgId", args.orgId], ["provider", args.provider], ["region", args.region]];
+  } else if (args.region !== undefined) {
+    // A region name alone: the same name on two providers (rare) matches both.
+    scope = "org_region";
+    equal = [["orgId", args.orgId], ["region", args.region]];
   } else if (args.provider !== undefined) {
     scope = "org_provider";
     equal = [["orgId", args.orgId], ["provider", args.provider]];
@@ -103,8 +110,8 @@ export async function planPage(
     equal.push(["attachedToInstance", undefined]);
   }
   if (sortField === undefined) {
-    // The stored order: the indexes the specification named (checkFilters
-    // lets no region or unattached filter through without a sort).
+    // The stored order: the indexes the specification named (a region or
+    // unattached filter always has a sort: effectiveSort).
     const index = { dock: "by_dockId", org_provider: "by_org_provider", org: "by_orgId" }[scope];
     if (index === undefined) throw new Error(`no stored-order index for ${scope}`);
     return { index, equal, order };
