@@ -56,7 +56,9 @@ export default defineSchema({
     .index("by_orgId", ["orgId"])
     .index("by_nextSyncAt", ["nextSyncAt"])
     // The cron's look at running syncs, to see one whose action died.
-    .index("by_syncState", ["syncState"]),
+    .index("by_syncState", ["syncState"])
+    // The cron's look for docks whose storage totals were never built.
+    .index("by_storageTotalsBuiltAt", ["storageTotalsBuiltAt"]),
 
   // Append-only: written by dock management and syncs, read by admins.
   auditLogs: defineTable(auditLogFields).index("by_orgId", ["orgId"]),

@@ -217,6 +217,8 @@ export async function seedDock(
       provider,
       encryptedApiKey,
       syncState: "idle",
+      // A new dock, as insertDock makes it: no rows, totals exact.
+      storageTotalsBuiltAt: 0,
       ...overrides,
     }),
   );

@@ -213,6 +213,10 @@ export const dockFields = {
   // Set when the dock is being removed: it is hidden and its rows are being
   // deleted in batches; the dock document goes last.
   deletingAt: v.optional(v.number()),
+  // When the dock's storage totals (storageTotals) were last known to count
+  // every row: set at creation and when a rebuild completes. Absent on docks
+  // older than the totals: the cron rebuilds those (resources/totals.ts).
+  storageTotalsBuiltAt: v.optional(v.number()),
   // Identifies the sync that holds the lease; only that sync may write.
   syncLeaseId: v.optional(v.string()),
   // The scheduled job running that sync: when it failed or vanished without

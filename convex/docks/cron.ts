@@ -3,6 +3,7 @@
 import { v } from "convex/values";
 import { internal } from "../_generated/api";
 import { internalMutation, type MutationCtx } from "../_generated/server";
+import { startUnbuiltRebuilds } from "../resources/totals";
 import { reapIfDead } from "./deadSync";
 import { LEASE_TTL_MS, leaseIsLive } from "./lease";
 import { startSync } from "./mutations";
@@ -52,6 +53,7 @@ export const syncDueDocks = internalMutation({
     const now = Date.now();
     const reaped = await reapDeadSyncs(ctx, now);
     const result = await scheduleDueDocks(ctx, now);
+    await startUnbuiltRebuilds(ctx);
     const more = result.more || reaped.more;
     if (more) await ctx.scheduler.runAfter(0, internal.docks.cron.syncDueDocks, {});
     return { started: result.started, dead: reaped.dead, more };

@@ -230,6 +230,8 @@ export const insertDock = internalMutation({
       ...args,
       syncState: "idle",
       syncIntervalMs: DEFAULT_SYNC_INTERVAL_MS,
+      // No rows yet: its storage totals are exact from the start.
+      storageTotalsBuiltAt: Date.now(),
     });
     const dock = (await ctx.db.get("docks", dockId))!;
     await recordAudit(ctx, dock, "dock.created", user._id);

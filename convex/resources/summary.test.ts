@@ -275,6 +275,52 @@ describe("rebuilding a dock's totals", () => {
   });
 });
 
+describe("docks older than the totals", () => {
+  test("the cron rebuilds a dock that has rows but no totals, marks it built, and leaves built docks alone", async () => {
+    const t = newTest();
+    const old = await orgWithDock(t, "vultr");
+    const built = await orgWithDock(t, "linode");
+    const expected = await recount(t, { orgIds: [old.orgId] });
+    const builtBefore = await built.as.query(api.resources.summary.getStorageSummary, { orgId: built.orgId });
+    // As a deployment has it before the totals existed: rows, no totals, no mark.
+    await t.run(async (ctx) => {
+      const totals = await ctx.db
+        .query("storageTotals")
+        .withIndex("by_dock_type_region", (q) => q.eq("dockId", old.dockId))
+        .collect();
+      for (const doc of totals) await ctx.db.delete("storageTotals", doc._id);
+      await ctx.db.patch("docks", old.dockId, { storageTotalsBuiltAt: undefined });
+    });
+    expect((await old.as.query(api.resources.summary.getStorageSummary, { orgId: old.orgId })).blockVolumes.total.count).toBe(0);
+
+    await t.mutation(internal.docks.cron.syncDueDocks, {});
+    await t.finishAllScheduledFunctions(() => undefined);
+
+    expect(await old.as.query(api.resources.summary.getStorageSummary, { orgId: old.orgId })).toEqual(expected);
+    const docks = await t.run(async (ctx) => [await ctx.db.get("docks", old.dockId), await ctx.db.get("docks", built.dockId)]);
+    expect(docks[0]?.storageTotalsBuiltAt).toBeGreaterThan(0);
+    expect(await built.as.query(api.resources.summary.getStorageSummary, { orgId: built.orgId })).toEqual(builtBefore);
+    // A second cron run finds nothing to rebuild.
+    await t.mutation(internal.docks.cron.syncDueDocks, {});
+    expect(await t.run((ctx) => ctx.db.query("storageTotalsRebuilds").collect())).toEqual([]);
+  });
+
+  test("a dock created through createDock is built from the start: the cron starts no rebuild for it", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as } = await seedMember(t, orgId, "admin");
+    const dockId = await as.action(api.docks.actions.createDock, {
+      orgId,
+      name: "New",
+      provider: "digitalocean",
+      apiKey: emulator.accounts.digitalocean.token,
+    });
+    expect((await t.run((ctx) => ctx.db.get("docks", dockId)))?.storageTotalsBuiltAt).toBeGreaterThan(0);
+    await t.mutation(internal.docks.cron.syncDueDocks, {});
+    expect(await t.run((ctx) => ctx.db.query("storageTotalsRebuilds").collect())).toEqual([]);
+  });
+});
+
 // The recount for rows too large to read in one transaction under the limits.
 async function recountInPages(t: TestConvex, orgId: Id<"organizations">) {
   const volumes = [];

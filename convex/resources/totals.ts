@@ -280,10 +280,47 @@ export async function rebuildBatch(
   await writer.flush();
   if (rows.length < batchSize) {
     await ctx.db.delete("storageTotalsRebuilds", state._id);
-    return states.some((s) => s._id !== state._id && s.runId === runId);
+    const more = states.some((s) => s._id !== state._id && s.runId === runId);
+    if (!more) {
+      // Every type of the run is counted: the dock's totals are whole.
+      const dock = await ctx.db.get("docks", dockId);
+      if (dock !== null) await ctx.db.patch("docks", dockId, { storageTotalsBuiltAt: Date.now() });
+    }
+    return more;
   }
   await ctx.db.patch("storageTotalsRebuilds", state._id, { cursor: batch[batch.length - 1]._creationTime });
   return true;
+}
+
+// Docks whose totals were never built, started per cron run.
+export const UNBUILT_BATCH = 100;
+
+/**
+ * Starts the rebuild of docks whose totals were never built (docks older
+ * than the totals table), so a deployment's existing docks heal on their
+ * own within minutes of the push; a dock already rebuilding is left to its
+ * run. Returns how many were started.
+ */
+export async function startUnbuiltRebuilds(ctx: MutationCtx): Promise<number> {
+  const unbuilt = await ctx.db
+    .query("docks")
+    .withIndex("by_storageTotalsBuiltAt", (q) => q.eq("storageTotalsBuiltAt", undefined))
+    .take(UNBUILT_BATCH);
+  let started = 0;
+  for (const dock of unbuilt) {
+    // A dock being removed loses its rows anyway; its purge subtracts them.
+    if (dock.deletingAt !== undefined) continue;
+    const running = await ctx.db
+      .query("storageTotalsRebuilds")
+      .withIndex("by_dock_type", (q) => q.eq("dockId", dock._id))
+      .first();
+    if (running !== null) continue;
+    const runId = await startRebuild(ctx, dock._id);
+    if (runId === null) continue;
+    await ctx.scheduler.runAfter(0, internal.resources.totals.rebuildStorageTotalsBatch, { dockId: dock._id, runId });
+    started++;
+  }
+  return started;
 }
 
 export const rebuildDockStorageTotals = internalMutation({
