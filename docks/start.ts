@@ -70,7 +70,10 @@ async function waitForSyncs(dockIds: Id<"docks">[], since: number): Promise<Dock
     const docks = (await listDocks()).filter((d) => dockIds.includes(d._id));
     for (const d of docks) {
       const done = d.syncState === "idle" && (d.lastSyncAt ?? 0) >= since;
-      const state = done ? `done: ${d.lastSyncStatus}` : "syncing";
+      // The live progress a dashboard shows: the phase and the type in it.
+      const p = d.syncProgress;
+      const phase = p === undefined ? "" : `: ${p.phase}${p.type === undefined ? "" : ` ${p.type}`}`;
+      const state = done ? `done: ${d.lastSyncStatus}` : `syncing${phase}`;
       if (shown.get(d._id) !== state) {
         shown.set(d._id, state);
         console.log(`[${elapsed()}] ${d.name}: ${state}`);
@@ -127,6 +130,91 @@ async function printInventory() {
   return { volumes, buckets };
 }
 
+const money = (n: number) => `$${n.toFixed(2)}`;
+
+/** What the storage summary screen shows: totals per provider and region, from getStorageSummary. */
+async function printSummary(orgId: Id<"organizations">) {
+  const summary = await user.query(api.resources.summary.getStorageSummary, { orgId });
+  const cost = (t: { knownMonthlyCost: number; unpricedCount: number; count: number }) =>
+    t.unpricedCount === t.count
+      ? "unknown"
+      : `${money(t.knownMonthlyCost)}${t.unpricedCount > 0 ? ` + ${t.unpricedCount} unpriced` : ""}`;
+  const v = summary.blockVolumes;
+  console.log(`\nStorage summary: block volumes (${v.total.count}, ${v.total.sizeGb} GB, ${cost(v.total)} a month)`);
+  console.log(
+    table(
+      ["Provider", "Region", "Volumes", "Size", "Unattached", "Unattached size", "Monthly cost"],
+      v.byRegion.map((r) => [
+        NAMES[r.provider],
+        r.region,
+        String(r.totals.count),
+        `${r.totals.sizeGb} GB`,
+        String(r.totals.unattachedCount),
+        `${r.totals.unattachedGb} GB`,
+        cost(r.totals),
+      ]),
+    ),
+  );
+  console.log(
+    `Unattached: ${v.total.unattachedCount} volumes, ${v.total.unattachedGb} GB` +
+      v.byProvider.map((p) => `; ${NAMES[p.provider]} ${p.totals.unattachedCount} (${p.totals.unattachedGb} GB)`).join(""),
+  );
+  const b = summary.buckets;
+  console.log(`\nStorage summary: buckets (${b.total.count})`);
+  console.log(
+    table(
+      ["Provider", "Region", "Buckets", "Size", "Objects", "Size unknown"],
+      b.byRegion.map((r) => [
+        NAMES[r.provider],
+        r.region,
+        String(r.totals.count),
+        r.totals.unsizedCount === r.totals.count ? "unknown" : bytes(r.totals.sizeBytes),
+        r.totals.unsizedCount === r.totals.count ? "unknown" : String(r.totals.objectCount),
+        String(r.totals.unsizedCount),
+      ]),
+    ),
+  );
+
+  // The first thing an operator looks for to cut cost: unattached volumes, largest first.
+  const unattached = await user.query(api.resources.queries.paginateBlockVolumes, {
+    orgId,
+    unattachedOnly: true,
+    sort: "size",
+    paginationOpts: { numItems: 5, cursor: null },
+  });
+  console.log(`\nLargest unattached volumes (first page of 5)`);
+  console.log(
+    table(
+      ["Name", "Provider", "Region", "Size", "Monthly cost"],
+      unattached.page.map((r) => [
+        r.name,
+        NAMES[r.provider],
+        r.region,
+        `${r.sizeGb} GB`,
+        r.monthlyCost === undefined ? "unknown" : money(r.monthlyCost),
+      ]),
+    ),
+  );
+}
+
+/** A name search as the dashboard's search box runs it, for a word of a stored name. */
+async function printSearch(volumes: Volume[], buckets: Bucket[]) {
+  // The first word of a name, as a user types the start of what they look for.
+  const word = (name: string | undefined) => name?.split(/[^A-Za-z0-9]+/)[0];
+  const volumeWord = word(volumes[0]?.name);
+  const bucketWord = word(buckets[0]?.name);
+  if (volumeWord !== undefined) {
+    const found = await user.query(api.resources.search.searchBlockVolumes, { text: volumeWord, limit: 5 });
+    console.log(`\nSearch volumes for "${volumeWord}": ${found.results.length}${found.hasMore ? "+" : ""} found`);
+    for (const r of found.results) console.log(`  ${r.name} (${NAMES[r.provider]}, ${r.region}, ${r.sizeGb} GB)`);
+  }
+  if (bucketWord !== undefined) {
+    const found = await user.query(api.resources.search.searchBuckets, { text: bucketWord, limit: 5 });
+    console.log(`\nSearch buckets for "${bucketWord}": ${found.results.length}${found.hasMore ? "+" : ""} found`);
+    for (const r of found.results) console.log(`  ${r.name} (${NAMES[r.provider]}, ${r.region})`);
+  }
+}
+
 function describeChange(before: Volume | Bucket, after: Volume | Bucket): string {
   const changes: string[] = [];
   if ("sizeGb" in before && "sizeGb" in after && before.sizeGb !== after.sizeGb) {
@@ -176,6 +264,8 @@ async function main(): Promise<number> {
   } else {
     emulator = await startEmulator({ accounts: defaultAccounts(), latencyMs: 25 });
     for (const p of PROVIDERS) process.env[BASE_URL_ENV[p]] = emulator.baseUrls[p];
+    // Where the emulator answers S3 for Vultr's Object Storage hosts.
+    process.env.VULTR_S3_URL = emulator.vultrS3Url;
     tokens = Object.fromEntries(PROVIDERS.map((p) => [p, emulator!.accounts[p].token]));
     console.log(`Provider emulator on http://127.0.0.1:${emulator.port} (Vultr, DigitalOcean, Linode)`);
   }
@@ -200,6 +290,8 @@ async function main(): Promise<number> {
     let docks = await waitForSyncs(dockIds, since);
     printDocks(docks);
     const first = await printInventory();
+    await printSummary(orgId);
+    await printSearch(first.volumes, first.buckets);
     let failed = docks.some((d) => d.lastSyncStatus !== "success");
 
     if (emulator !== undefined) {
@@ -217,6 +309,7 @@ async function main(): Promise<number> {
       const second = await printInventory();
       printDifference("Block volumes", first.volumes, second.volumes);
       printDifference("Buckets", first.buckets, second.buckets);
+      await printSummary(orgId);
       failed ||= docks.some((d) => d.lastSyncStatus !== "success");
       console.log(`\nProvider requests served by the emulator: ${emulator.requests.length}`);
     }
