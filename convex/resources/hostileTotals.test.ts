@@ -3,6 +3,7 @@
 // reads. Each test compares getStorageSummary with a recount of the rows.
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { Emulator } from "../../docks/emulator/server";
+import { generateAccount } from "../../docks/emulator/accounts";
 import { api } from "../_generated/api";
 import { newTest, seedDock, seedMember, seedOrg, startTestEmulator, syncNow, type TestConvex } from "../test.setup";
 import { recount } from "./storageRecount.test.setup";
@@ -127,5 +128,21 @@ describe("more regions than one rebuild transaction reads", () => {
     const after = await as.query(api.resources.summary.getStorageSummary, { orgId });
     expect(after.blockVolumes.total.count).toBe(4100);
     expect(after).toEqual(await recount(t, { orgIds: [orgId] }));
+  });
+});
+
+describe("an item listed twice", () => {
+  test("the same volume on two pages with different sizes and regions is one row, counted once", async () => {
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as } = await seedMember(t, orgId, "member");
+    const account = generateAccount("digitalocean", { seed: 9, servers: 2, volumes: 450 });
+    const dup = { ...account.volumes[0], size_gigabytes: 9999, region: { ...(account.volumes[0].region as Item), slug: "zz9" } };
+    emulator.setAccount("digitalocean", { ...account, volumes: [...account.volumes.slice(0, 300), dup, ...account.volumes.slice(300)] });
+    const dockId = await seedDock(t, orgId, "digitalocean", account.token);
+    const dock = await syncNow(t, as, dockId);
+    const summary = await as.query(api.resources.summary.getStorageSummary, { orgId });
+    expect({ status: dock.lastSyncStatus, count: summary.blockVolumes.total.count }).toMatchObject({ count: 450 });
+    expect(summary).toEqual(await recount(t, { orgIds: [orgId] }));
   });
 });
