@@ -46,7 +46,7 @@ describe("sizes and prices that are finite alone but not summed", () => {
     expect(summary.blockVolumes.total.knownMonthlyCost).toBe(truth.blockVolumes.total.knownMonthlyCost);
   });
 
-  test("two volumes of 1e308 GB, later resized, leave the size total NaN for good", async () => {
+  test("two volumes of 1e308 GB, later resized to 100 GB, drop the other volumes of their regions from the size total", async () => {
     const t = newTest();
     const { orgId, as, dockId } = await vultrOrg(t);
     setVultrVolumes((items) => items.map((v, i) => (i < 2 ? { ...v, size_gb: 1e308 } : v)));
