@@ -29,6 +29,9 @@ export type TxRecord = {
   committed: boolean;
   // Of `writes`, the storage totals documents (insert/patch/replace/delete on storageTotals).
   totalsWrites: number;
+  // Of `writes`, the dock document (a chunk mutation may carry the sync's
+  // live progress, at most once per 5 s, so its count depends on timing).
+  dockWrites: number;
   // Wall time from the transaction's start to its commit or rollback.
   ms: number;
   limitError?: string;
@@ -94,6 +97,7 @@ export function installTracking(): void {
         bytesWritten: 0,
         committed: false,
         totalsWrites: 0,
+        dockWrites: 0,
         // The start time until end() turns it into the duration.
         ms: performance.now(),
       };
@@ -237,6 +241,7 @@ function countingTotals(ctx: unknown): unknown {
       if (!WRITES.has(String(prop))) return method.bind(target);
       return (...a: unknown[]) => {
         if (a[0] === "storageTotals" && current !== null) current.totalsWrites++;
+        if (a[0] === "docks" && current !== null) current.dockWrites++;
         return method.apply(target, a);
       };
     },

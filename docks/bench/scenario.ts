@@ -391,7 +391,7 @@ function summarize(records: TxRecord[]) {
     ),
     rowsWritten: sum(
       inSync.filter((r) => r.committed && rowWriters.has(r.fn)),
-      (r) => r.writes - r.totalsWrites,
+      (r) => r.writes - r.totalsWrites - r.dockWrites,
     ),
     totalsWritten: sum(
       inSync.filter((r) => r.committed && rowWriters.has(r.fn)),
