@@ -119,6 +119,8 @@ function isArrayBuffer(value: unknown): value is ArrayBuffer {
 /** A JSON-comparable copy: bytes become hex strings so they are compared (and searched) too. */
 function plain(value: unknown): unknown {
   if (isArrayBuffer(value)) return `bytes:${hex(new Uint8Array(value))}`;
+  // int64 fields (the storage totals): digits, as JSON has no bigint.
+  if (typeof value === "bigint") return `int64:${value}`;
   if (Array.isArray(value)) return value.map(plain);
   if (value !== null && typeof value === "object") {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
@@ -424,7 +426,15 @@ function expectSeededSummary(result: unknown) {
     {
       provider: "vultr",
       region: "ewr",
-      totals: { count: 1, sizeGb: 10, unattachedCount: 1, unattachedGb: 10, knownMonthlyCost: 0, unpricedCount: 1 },
+      totals: {
+        count: 1,
+        sizeGb: 10,
+        unsizedCount: 0,
+        unattachedCount: 1,
+        unattachedGb: 10,
+        knownMonthlyCost: 0,
+        unpricedCount: 1,
+      },
     },
   ]);
   expect(summary.buckets.total).toEqual({

@@ -320,20 +320,24 @@ export const storageTotalsFields = {
   provider: vProvider,
   type: vStorageType,
   region: v.string(),
-  count: v.number(),
+  // Sums as int64 (resources/totals.ts, TotalsAmounts): exact whatever is
+  // added and taken away.
+  count: v.int64(),
   // Volumes: sum of sizeGb, and of the rows without attachedToInstance.
-  sizeGb: v.number(),
-  unattachedCount: v.number(),
-  unattachedGb: v.number(),
+  sizeGb: v.int64(),
+  unattachedCount: v.int64(),
+  unattachedGb: v.int64(),
   // Buckets: sums of sizeBytes and objectCount over the rows that report a
-  // size, and how many rows do not (unknown, not empty).
-  sizeBytes: v.number(),
-  objectCount: v.number(),
-  unsizedCount: v.number(),
+  // size.
+  sizeBytes: v.int64(),
+  objectCount: v.int64(),
+  // Rows of either type whose size is unknown or unusable (not a whole
+  // number from 0 to 2^53): counted, not summed.
+  unsizedCount: v.int64(),
   // Sum of monthlyCost (US dollars a month) in micro-dollars over the rows
   // that carry one, and how many rows carry none (unknown, not free).
-  pricedCostMicros: v.number(),
-  unpricedCount: v.number(),
+  pricedCostMicros: v.int64(),
+  unpricedCount: v.int64(),
 };
 
 // A dock's totals being rebuilt from its rows: rows created at or before
@@ -344,6 +348,9 @@ export const storageTotalsRebuildFields = {
   type: vStorageType,
   runId: v.string(),
   cursor: v.number(),
+  // False until the run has deleted the dock's old totals, in batches, before
+  // counting anything (absent: cleared, as runs started before this field).
+  cleared: v.optional(v.boolean()),
 };
 
 // What getStorageSummary answers, ready to render: per type, the whole, per
@@ -352,7 +359,10 @@ export const storageTotalsRebuildFields = {
 const vCost = { knownMonthlyCost: v.number(), unpricedCount: v.number() };
 export const vVolumeTotals = v.object({
   count: v.number(),
+  // Over the volumes whose size is a whole number of GB; unsizedCount
+  // volumes have an unusable size (a provider's garbage) and are not summed.
   sizeGb: v.number(),
+  unsizedCount: v.number(),
   unattachedCount: v.number(),
   unattachedGb: v.number(),
   ...vCost,

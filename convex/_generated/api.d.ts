@@ -46,6 +46,7 @@ import type * as lib_documentLimits from "../lib/documentLimits.js";
 import type * as lib_encryption from "../lib/encryption.js";
 import type * as lib_errors from "../lib/errors.js";
 import type * as lib_names from "../lib/names.js";
+import type * as lib_pages from "../lib/pages.js";
 import type * as lib_settings from "../lib/settings.js";
 import type * as organizations from "../organizations.js";
 import type * as resources_pageRanges from "../resources/pageRanges.js";
@@ -98,6 +99,7 @@ declare const fullApi: ApiFromModules<{
   "lib/encryption": typeof lib_encryption;
   "lib/errors": typeof lib_errors;
   "lib/names": typeof lib_names;
+  "lib/pages": typeof lib_pages;
   "lib/settings": typeof lib_settings;
   organizations: typeof organizations;
   "resources/pageRanges": typeof resources_pageRanges;

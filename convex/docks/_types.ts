@@ -41,6 +41,8 @@ export type SyncMethod = (
   // The row id of each item's key, as the action read it (null: no row).
   rowIds?: (string | null)[],
   serverNames?: ServerNames,
+  // Fields an existing row keeps this sync (its prepare failed).
+  keepFields?: readonly string[],
 ) => Promise<ChunkResult>;
 
 export interface DockAdapter {
@@ -71,6 +73,12 @@ export interface DockAdapter {
    * so it never costs the listing.
    */
   readonly prepare: Partial<Record<SyncedType, (client: ProviderClient) => Promise<unknown>>>;
+  /**
+   * The row fields parse derives from the prepared context (Linode's
+   * monthlyCost from its price list): when prepare failed, an existing row
+   * keeps them, so a failed side call never blanks what a row showed.
+   */
+  readonly preparedFields: Partial<Record<SyncedType, readonly string[]>>;
   /**
    * Pure mapping of one item, given the type's prepared context (undefined
    * without one); the action uses it to order and chunk items by key.

@@ -3,7 +3,6 @@
 import { v } from "convex/values";
 import { internal } from "../_generated/api";
 import { internalMutation, type MutationCtx } from "../_generated/server";
-import { startUnbuiltRebuilds } from "../resources/totals";
 import { reapIfDead } from "./deadSync";
 import { LEASE_TTL_MS, leaseIsLive } from "./lease";
 import { startSync } from "./mutations";
@@ -53,7 +52,13 @@ export const syncDueDocks = internalMutation({
     const now = Date.now();
     const reaped = await reapDeadSyncs(ctx, now);
     const result = await scheduleDueDocks(ctx, now);
-    await startUnbuiltRebuilds(ctx);
+    // Docks older than the storage totals, rebuilt in their own transaction:
+    // however that goes, the due syncs above are started.
+    const unbuilt = await ctx.db
+      .query("docks")
+      .withIndex("by_storageTotalsBuiltAt", (q) => q.eq("storageTotalsBuiltAt", undefined))
+      .first();
+    if (unbuilt !== null) await ctx.scheduler.runAfter(0, internal.resources.totals.rebuildUnbuiltStorageTotals, {});
     const more = result.more || reaped.more;
     if (more) await ctx.scheduler.runAfter(0, internal.docks.cron.syncDueDocks, {});
     return { started: result.started, dead: reaped.dead, more };

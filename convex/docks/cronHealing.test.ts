@@ -23,7 +23,7 @@ describe("the cron with old docks to heal", () => {
         await t.run(async (ctx) => {
           for (let i = b; i < b + 1000; i++) {
             await ctx.db.insert("storageTotals", {
-              orgId, dockId, provider: "vultr", type: "blockVolumes", region: `r${i}`, ...zeroAmounts(), count: 1,
+              orgId, dockId, provider: "vultr", type: "blockVolumes", region: `r${i}`, ...zeroAmounts(), count: 1n,
             });
           }
         });

@@ -10,6 +10,8 @@ export type ResourceSpec<T extends SyncedType, C = unknown> = {
   lookup: (client: ProviderClient, key: string) => Promise<RawItem | null>;
   /** Reads, once per sync, what parse needs besides the item (see DockAdapter.prepare). */
   prepare?: (client: ProviderClient) => Promise<C>;
+  /** The fields parse derives from the context (see DockAdapter.preparedFields). */
+  preparedFields?: readonly string[];
   parse: (item: RawItem, context?: C) => Parsed<T>;
   enrich?: Enrich<T>;
 };
@@ -32,8 +34,8 @@ export type AdapterSpec = {
 
 function syncMethod<T extends SyncedType>(type: T, spec: ResourceSpec<T> | undefined): SyncMethod | undefined {
   if (spec === undefined) return undefined;
-  return (ctx, dock, rows, rowIds, serverNames) =>
-    syncChunk(ctx, dock, type, rows as SyncedFields<T>[], Date.now(), spec.enrich, rowIds, serverNames);
+  return (ctx, dock, rows, rowIds, serverNames, keepFields) =>
+    syncChunk(ctx, dock, type, rows as SyncedFields<T>[], Date.now(), spec.enrich, rowIds, serverNames, keepFields);
 }
 
 export function defineAdapter(spec: AdapterSpec): DockAdapter {
@@ -55,6 +57,11 @@ export function defineAdapter(spec: AdapterSpec): DockAdapter {
       ...(spec.servers?.prepare && { servers: spec.servers.prepare }),
       ...(spec.blockVolumes?.prepare && { blockVolumes: spec.blockVolumes.prepare }),
       ...(spec.buckets?.prepare && { buckets: spec.buckets.prepare }),
+    },
+    preparedFields: {
+      ...(spec.servers?.preparedFields && { servers: spec.servers.preparedFields }),
+      ...(spec.blockVolumes?.preparedFields && { blockVolumes: spec.blockVolumes.preparedFields }),
+      ...(spec.buckets?.preparedFields && { buckets: spec.buckets.preparedFields }),
     },
     parse: {
       ...(spec.servers && { servers: spec.servers.parse }),

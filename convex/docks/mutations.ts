@@ -286,6 +286,9 @@ export const syncDockResources = internalMutation({
     // dock with this chunk's writes added, so progress costs no mutation of
     // its own while chunks flow.
     progress: v.optional(vSyncProgress),
+    // Fields existing rows keep this chunk: their source (a type's prepare)
+    // failed this sync (DockAdapter.preparedFields).
+    keepFields: v.optional(v.array(v.string())),
   },
   returns: v.object({
     servers: v.optional(vChunkResult),
@@ -301,7 +304,7 @@ export const syncDockResources = internalMutation({
       const method: SyncMethod | undefined = adapter[SYNC_METHODS[type]];
       if (items === undefined || method === undefined) continue;
       const names = args.serverNames && new Map(args.serverNames.map((s) => [s.key, s.name]));
-      results[type] = await method(ctx, dock, items, args.rowIds?.[type], names);
+      results[type] = await method(ctx, dock, items, args.rowIds?.[type], names, args.keepFields);
     }
     if (args.progress !== undefined) {
       await ctx.db.patch("docks", dock._id, { syncProgress: withChunkWritten(args.progress, results) });

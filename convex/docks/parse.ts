@@ -127,6 +127,24 @@ export function withoutSecrets<T extends object>(item: T, secrets: readonly stri
   return copy as T;
 }
 
+/**
+ * `value` with every string that contains one of `secrets` replaced, at any
+ * depth: a secret the provider also sent under another name (a nested or
+ * renamed field) is not stored either. Secrets shorter than 8 characters are
+ * not looked for (they would match ordinary text).
+ */
+export function withoutSecretValues(value: unknown, secrets: readonly string[]): unknown {
+  const look = secrets.filter((s) => s.length >= 8);
+  if (look.length === 0) return value;
+  const walk = (v: unknown, depth: number): unknown => {
+    if (typeof v === "string") return look.some((s) => v.includes(s)) ? "[redacted]" : v;
+    if (depth > 64 || typeof v !== "object" || v === null) return v;
+    if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, depth + 1)]));
+  };
+  return walk(value, 0);
+}
+
 /** Makes a value storable and notes what that changed (see `storableWithReport`). */
 export type Store = (value: unknown) => unknown;
 

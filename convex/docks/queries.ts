@@ -24,6 +24,7 @@ import {
   vSyncedType,
 } from "../validators";
 import { collectForOrgs } from "../lib/boundedLists";
+import { checkedPageOptions, readPage } from "../lib/pages";
 import { utf8Length } from "../lib/documentLimits";
 import { deadSyncReason } from "./deadSync";
 import { ERROR_TEXT_FOR_VIEWERS, holdsLease } from "./lease";
@@ -280,10 +281,13 @@ export const listAuditLogs = query({
   handler: async (ctx, { orgId, paginationOpts }) => {
     const readable = await readableOrgIds(ctx, orgId, CAPABILITIES.readAudit);
     if (readable.length === 0) return EMPTY_PAGE;
-    return await ctx.db
-      .query("auditLogs")
-      .withIndex("by_orgId", (q) => q.eq("orgId", orgId))
-      .order("desc")
-      .paginate({ ...paginationOpts, numItems: Math.min(paginationOpts.numItems, MAX_AUDIT_PAGE) });
+    const opts = checkedPageOptions(paginationOpts, MAX_AUDIT_PAGE);
+    return await readPage(opts, () =>
+      ctx.db
+        .query("auditLogs")
+        .withIndex("by_orgId", (q) => q.eq("orgId", orgId))
+        .order("desc")
+        .paginate(opts),
+    );
   },
 });

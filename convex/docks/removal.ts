@@ -2,7 +2,7 @@
 // the rows' project links, a bounded batch per transaction.
 import type { Doc } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
-import { TotalsWriter } from "../resources/totals";
+import { dropDockTotals, TotalsWriter } from "../resources/totals";
 import { RESOURCE_TABLES } from "../validators";
 import { deleteProjectLinks } from "./sync";
 
@@ -35,5 +35,6 @@ export async function purgeDockBatch(ctx: MutationCtx, dock: Doc<"docks">): Prom
     }
   }
   await totals.flush();
-  return true;
+  // The rows are gone; so goes anything left of the dock's totals.
+  return await dropDockTotals(ctx, dock._id);
 }

@@ -45,11 +45,15 @@ export function sameValue(a: unknown, b: unknown): boolean {
 }
 
 /** The patch that turns `existing` into `desired`; a field now absent is cleared. */
-export function diffRow(existing: AnyFields, desired: AnyFields): AnyFields | null {
+export function diffRow(
+  existing: AnyFields,
+  desired: AnyFields,
+  keep: readonly string[] = [],
+): AnyFields | null {
   const patch: AnyFields = {};
   let changed = false;
   for (const key of new Set([...Object.keys(existing), ...Object.keys(desired)])) {
-    if (NOT_SYNC_OWNED.has(key)) continue;
+    if (NOT_SYNC_OWNED.has(key) || keep.includes(key)) continue;
     if (!sameValue(existing[key], desired[key])) {
       patch[key] = desired[key];
       changed = true;
@@ -118,6 +122,9 @@ export async function syncChunk<T extends SyncedType>(
   enrich?: Enrich<T>,
   rowIds?: (string | null)[],
   serverNames?: ServerNames,
+  // Fields this sync could not learn (their source failed, see
+  // DockAdapter.preparedFields): an existing row keeps what it stored.
+  keepFields: readonly string[] = [],
 ): Promise<ChunkResult> {
   const result: ChunkResult = { inserted: 0, updated: 0, unchanged: 0 };
   const byKey = new Map<string, { fields: SyncedFields<T>; rowId: string | null | undefined }>();
@@ -146,7 +153,7 @@ export async function syncChunk<T extends SyncedType>(
       continue;
     }
     // A listed item is not missing: diffRow clears missingSince with the rest.
-    const patch = diffRow(existing as AnyFields, desired);
+    const patch = diffRow(existing as AnyFields, desired, keepFields);
     if (patch === null) {
       result.unchanged++;
     } else {

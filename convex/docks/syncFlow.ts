@@ -343,6 +343,8 @@ async function writeListing(run: TypeRun, stats: TypeSyncStats, known: KnownRows
         serverNames,
         // When due, the progress rides on this chunk instead of a write of its own.
         progress: run.progress.take(),
+        // A prepare that failed leaves what it feeds (a cost) as rows stored it.
+        keepFields: run.context === undefined ? run.adapter.preparedFields[type]?.slice() : undefined,
       });
     } catch (e) {
       throw isLeaseLost(e) ? new LeaseLost() : new WriteFailed(errorMessage(e));

@@ -11,7 +11,8 @@ export const LIST_MAX_BYTES = 8 * 1024 * 1024;
 
 /** The size Convex counts for a document, near enough: its JSON text in UTF-8. */
 export function approximateBytes(row: unknown): number {
-  return utf8Length(JSON.stringify(row));
+  // int64 fields (bigint) have no JSON form of their own: counted as digits.
+  return utf8Length(JSON.stringify(row, (_key, value: unknown) => (typeof value === "bigint" ? String(value) : value)));
 }
 
 /**

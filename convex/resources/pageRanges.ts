@@ -7,6 +7,7 @@ import type { PaginationOptions } from "convex/server";
 import type { Id } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
 import { fail } from "../lib/errors";
+import { checkedPageOptions, readPage } from "../lib/pages";
 import type { Provider, ResourceSort } from "../validators";
 
 // A page never holds more than this many rows or reads more than this many
@@ -119,13 +120,9 @@ export async function planPage(
   return { index: `by_${scope}${unattached}_${sortField}`, equal, order };
 }
 
-/** The client's page options within MAX_PAGE_SIZE rows and MAX_PAGE_BYTES read. */
+/** The client's page options within MAX_PAGE_SIZE rows and MAX_PAGE_BYTES read; INVALID_ARGUMENT when out of range. */
 export function cappedPageOptions(opts: PaginationOptions): PaginationOptions {
-  return {
-    ...opts,
-    numItems: Math.min(opts.numItems, MAX_PAGE_SIZE),
-    maximumBytesRead: Math.min(opts.maximumBytesRead ?? MAX_PAGE_BYTES, MAX_PAGE_BYTES),
-  };
+  return checkedPageOptions(opts, MAX_PAGE_SIZE, MAX_PAGE_BYTES);
 }
 
 type LooseRange = { eq(field: string, value: unknown): LooseRange };
@@ -147,8 +144,11 @@ export async function paginatePlan(
   opts: PaginationOptions,
 ): Promise<unknown> {
   const q = ctx.db.query(table) as unknown as LoosePaged;
-  return await q
-    .withIndex(plan.index, (r) => plan.equal.reduce((range, [field, value]) => range.eq(field, value), r))
-    .order(plan.order)
-    .paginate(cappedPageOptions(opts));
+  const checked = cappedPageOptions(opts);
+  return await readPage(checked, () =>
+    q
+      .withIndex(plan.index, (r) => plan.equal.reduce((range, [field, value]) => range.eq(field, value), r))
+      .order(plan.order)
+      .paginate(checked),
+  );
 }

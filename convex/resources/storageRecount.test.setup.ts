@@ -8,27 +8,42 @@ import { PROVIDERS, type StorageSummary } from "../validators";
 type Sum = Record<string, number>;
 type Row = Doc<"blockVolumes"> | Doc<"buckets">;
 
+// What the totals may add: a whole number from 0 to 2^53; anything else (a
+// provider's negative, fractional or astronomical value) is counted apart.
+const whole = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+// Sums in bigint, as exact as the totals claim to be.
+const total = (xs: number[]) => Number(xs.reduce((s, x) => s + BigInt(x), 0n));
+const micros = (cost: unknown) =>
+  typeof cost === "number" && Number.isFinite(cost) && cost >= 0 && whole(Math.round(cost * 1e6))
+    ? Math.round(cost * 1e6)
+    : null;
+
+function costOf(rows: Row[]) {
+  const priced = rows.map((r) => micros(r.monthlyCost)).filter((m): m is number => m !== null);
+  return { knownMonthlyCost: total(priced) / 1e6, unpricedCount: rows.length - priced.length };
+}
+
 function volumeSum(rows: Doc<"blockVolumes">[]) {
-  const priced = rows.filter((r) => r.monthlyCost !== undefined && Number.isFinite(r.monthlyCost));
+  const sized = rows.filter((r) => whole(r.sizeGb));
+  const unattached = rows.filter((r) => r.attachedToInstance === undefined);
   return {
     count: rows.length,
-    sizeGb: rows.reduce((s, r) => s + r.sizeGb, 0),
-    unattachedCount: rows.filter((r) => r.attachedToInstance === undefined).length,
-    unattachedGb: rows.filter((r) => r.attachedToInstance === undefined).reduce((s, r) => s + r.sizeGb, 0),
-    knownMonthlyCost: priced.reduce((s, r) => s + Math.round(r.monthlyCost! * 1e6), 0) / 1e6,
-    unpricedCount: rows.length - priced.length,
+    sizeGb: total(sized.map((r) => r.sizeGb)),
+    unsizedCount: rows.length - sized.length,
+    unattachedCount: unattached.length,
+    unattachedGb: total(unattached.filter((r) => whole(r.sizeGb)).map((r) => r.sizeGb)),
+    ...costOf(rows),
   };
 }
 
 function bucketSum(rows: Doc<"buckets">[]) {
-  const priced = rows.filter((r) => r.monthlyCost !== undefined && Number.isFinite(r.monthlyCost));
+  const sized = rows.filter((r) => whole(r.sizeBytes) && whole(r.objectCount));
   return {
     count: rows.length,
-    sizeBytes: rows.reduce((s, r) => s + (r.sizeBytes ?? 0), 0),
-    objectCount: rows.reduce((s, r) => s + (r.sizeBytes === undefined ? 0 : (r.objectCount ?? 0)), 0),
-    unsizedCount: rows.filter((r) => r.sizeBytes === undefined).length,
-    knownMonthlyCost: priced.reduce((s, r) => s + Math.round(r.monthlyCost! * 1e6), 0) / 1e6,
-    unpricedCount: rows.length - priced.length,
+    sizeBytes: total(sized.map((r) => r.sizeBytes!)),
+    objectCount: total(sized.map((r) => r.objectCount!)),
+    unsizedCount: rows.length - sized.length,
+    ...costOf(rows),
   };
 }
 

@@ -266,7 +266,7 @@ describe("rebuilding a dock's totals", () => {
     const b = await orgWithDock(t, "linode");
     const expected = [await recount(t, { orgIds: [a.orgId] }), await recount(t, { orgIds: [b.orgId] })];
     await t.run(async (ctx) => {
-      for (const doc of await ctx.db.query("storageTotals").collect()) await ctx.db.patch("storageTotals", doc._id, { count: 99 });
+      for (const doc of await ctx.db.query("storageTotals").collect()) await ctx.db.patch("storageTotals", doc._id, { count: 99n });
     });
     await t.mutation(internal.resources.totals.rebuildAllStorageTotals, {});
     await t.finishAllScheduledFunctions(() => undefined);

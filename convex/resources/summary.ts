@@ -12,7 +12,8 @@ import {
   type StorageSummary,
   type StorageType,
 } from "../validators";
-import { zeroAmounts, type TotalsAmounts } from "./totals";
+import { collectForOrgs } from "../lib/boundedLists";
+import { AMOUNT_KEYS, zeroAmounts, type TotalsAmounts } from "./totals";
 
 /**
  * Without orgId: every org the caller can read; an org the caller cannot read,
@@ -30,67 +31,73 @@ export const getStorageSummary = query({
   },
 });
 
+// Said when an answer would pass the bounds: the summary of one org, or of
+// one dock, is the narrower question.
+const NARROWER = "ask for one organization (orgId) or one dock (dockId)";
+
+/**
+ * The totals documents in scope, at most LIST_MAX_ROWS of them (and 8 MiB):
+ * past that, TOO_MANY_ROWS rather than a read past Convex's limits or an
+ * answer past its 8,192 array elements (byRegion has one entry per document
+ * at most). An org at MAX_DOCKS_PER_ORG docks in 8 regions each fits.
+ */
 async function readTotals(ctx: QueryCtx, orgIds: Id<"organizations">[], dockId: Id<"docks"> | undefined) {
-  const totals: Doc<"storageTotals">[] = [];
-  const rebuilds: Doc<"storageTotalsRebuilds">[] = [];
+  let scope = orgIds;
+  let byDock: Id<"docks"> | undefined;
   if (dockId !== undefined) {
     const dock = await ctx.db.get("docks", dockId);
-    if (dock === null || !orgIds.includes(dock.orgId)) return { totals, rebuilds };
-    // A dock holds one document per type and region it has rows in.
-    totals.push(
-      ...(await ctx.db
-        .query("storageTotals")
-        .withIndex("by_dock_type_region", (q) => q.eq("dockId", dockId))
-        .collect()),
-    );
-    rebuilds.push(
-      ...(await ctx.db
-        .query("storageTotalsRebuilds")
-        .withIndex("by_dock_type", (q) => q.eq("dockId", dockId))
-        .collect()),
-    );
-    return { totals, rebuilds };
+    if (dock === null || !orgIds.includes(dock.orgId)) return { totals: [], rebuilds: [] };
+    scope = [dock.orgId];
+    byDock = dock._id;
   }
-  for (const id of orgIds) {
-    // Bounded by docks per org (MAX_DOCKS_PER_ORG) x types x regions.
-    totals.push(
-      ...(await ctx.db
-        .query("storageTotals")
-        .withIndex("by_orgId", (q) => q.eq("orgId", id))
-        .collect()),
-    );
-    rebuilds.push(
-      ...(await ctx.db
-        .query("storageTotalsRebuilds")
-        .withIndex("by_orgId", (q) => q.eq("orgId", id))
-        .collect()),
-    );
-  }
+  const totals = await collectForOrgs(
+    scope,
+    (id) =>
+      byDock === undefined
+        ? ctx.db.query("storageTotals").withIndex("by_orgId", (q) => q.eq("orgId", id))
+        : ctx.db.query("storageTotals").withIndex("by_dock_type_region", (q) => q.eq("dockId", byDock)),
+    NARROWER,
+  );
+  // One document per dock and type being rebuilt: no more than the docks.
+  const rebuilds = await collectForOrgs(
+    scope,
+    (id) =>
+      byDock === undefined
+        ? ctx.db.query("storageTotalsRebuilds").withIndex("by_orgId", (q) => q.eq("orgId", id))
+        : ctx.db.query("storageTotalsRebuilds").withIndex("by_dock_type", (q) => q.eq("dockId", byDock)),
+    NARROWER,
+  );
   return { totals, rebuilds };
 }
 
+// The answer's numbers: exact up to 2^53 (9 PB in bytes), then as close as a
+// double gets; the stored sums stay exact either way.
+const n = (x: bigint) => Number(x);
+const dollars = (micros: bigint) => Number(micros) / 1e6;
 const volumeTotals = (a: TotalsAmounts) => ({
-  count: a.count,
-  sizeGb: a.sizeGb,
-  unattachedCount: a.unattachedCount,
-  unattachedGb: a.unattachedGb,
-  knownMonthlyCost: a.pricedCostMicros / 1e6,
-  unpricedCount: a.unpricedCount,
+  count: n(a.count),
+  sizeGb: n(a.sizeGb),
+  unsizedCount: n(a.unsizedCount),
+  unattachedCount: n(a.unattachedCount),
+  unattachedGb: n(a.unattachedGb),
+  knownMonthlyCost: dollars(a.pricedCostMicros),
+  unpricedCount: n(a.unpricedCount),
 });
 const bucketTotals = (a: TotalsAmounts) => ({
-  count: a.count,
-  sizeBytes: a.sizeBytes,
-  objectCount: a.objectCount,
-  unsizedCount: a.unsizedCount,
-  knownMonthlyCost: a.pricedCostMicros / 1e6,
-  unpricedCount: a.unpricedCount,
+  count: n(a.count),
+  sizeBytes: n(a.sizeBytes),
+  objectCount: n(a.objectCount),
+  unsizedCount: n(a.unsizedCount),
+  knownMonthlyCost: dollars(a.pricedCostMicros),
+  unpricedCount: n(a.unpricedCount),
 });
 
 function addInto(into: TotalsAmounts, from: TotalsAmounts) {
-  for (const k of Object.keys(into) as (keyof TotalsAmounts)[]) into[k] += from[k];
+  for (const k of AMOUNT_KEYS) into[k] += from[k];
 }
 
-type Sums = { total: TotalsAmounts; byProvider: Map<Provider, TotalsAmounts>; byRegion: Map<string, TotalsAmounts> };
+type RegionSum = { provider: Provider; region: string; amounts: TotalsAmounts };
+type Sums = { total: TotalsAmounts; byProvider: Map<Provider, TotalsAmounts>; byRegion: Map<string, RegionSum> };
 
 /** Sums totals documents into the answer: providers in PROVIDERS order, regions by name. */
 export function summarize(
@@ -101,15 +108,20 @@ export function summarize(
     blockVolumes: { total: zeroAmounts(), byProvider: new Map(), byRegion: new Map() },
     buckets: { total: zeroAmounts(), byProvider: new Map(), byRegion: new Map() },
   };
+  // A rebuild that has not yet deleted a dock's old totals counts nothing of
+  // it so far: those documents are on their way out.
+  const clearing = new Set(rebuilds.filter((r) => r.cleared === false).map((r) => r.dockId));
   for (const doc of docs) {
+    if (clearing.has(doc.dockId)) continue;
     const s = sums[doc.type];
     addInto(s.total, doc);
     const p = s.byProvider.get(doc.provider) ?? zeroAmounts();
     addInto(p, doc);
     s.byProvider.set(doc.provider, p);
-    const key = `${doc.provider}\u0000${doc.region}`;
-    const r = s.byRegion.get(key) ?? zeroAmounts();
-    addInto(r, doc);
+    // Region names are the provider's text: a key no region can forge.
+    const key = JSON.stringify([doc.provider, doc.region]);
+    const r = s.byRegion.get(key) ?? { provider: doc.provider, region: doc.region, amounts: zeroAmounts() };
+    addInto(r.amounts, doc);
     s.byRegion.set(key, r);
   }
   const order = (p: string) => {
@@ -117,11 +129,8 @@ export function summarize(
     return i === -1 ? PROVIDERS.length : i;
   };
   function shape<T>(s: Sums, totals: (a: TotalsAmounts) => T) {
-    const byRegion = [...s.byRegion.entries()]
-      .map(([key, a]) => {
-        const [provider, region] = key.split("\u0000") as [Provider, string];
-        return { provider, region, totals: totals(a) };
-      })
+    const byRegion = [...s.byRegion.values()]
+      .map(({ provider, region, amounts }) => ({ provider, region, totals: totals(amounts) }))
       .sort((a, b) => order(a.provider) - order(b.provider) || (a.region < b.region ? -1 : a.region > b.region ? 1 : 0));
     const byProvider = [...s.byProvider.entries()]
       .sort(([a], [b]) => order(a) - order(b))

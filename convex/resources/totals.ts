@@ -9,19 +9,25 @@ import type { Doc, Id } from "../_generated/dataModel";
 import { internalMutation, type MutationCtx } from "../_generated/server";
 import { STORAGE_TYPES, type Provider, type StorageType } from "../validators";
 
-/** The summed fields of a totals document. */
+/**
+ * The summed fields of a totals document, as int64: sums of whole numbers in
+ * bigint stay exact however many rows are added and taken away, where a float
+ * sum past 2^53 (or one huge value) would drift for good.
+ */
 export type TotalsAmounts = {
-  count: number;
-  sizeGb: number;
-  unattachedCount: number;
-  unattachedGb: number;
-  sizeBytes: number;
-  objectCount: number;
-  unsizedCount: number;
-  pricedCostMicros: number;
-  unpricedCount: number;
+  count: bigint;
+  sizeGb: bigint;
+  unattachedCount: bigint;
+  unattachedGb: bigint;
+  sizeBytes: bigint;
+  objectCount: bigint;
+  // Rows whose size is unknown (buckets the provider reports no size for) or
+  // unusable (not a whole number of GB or bytes from 0 to 2^53).
+  unsizedCount: bigint;
+  pricedCostMicros: bigint;
+  unpricedCount: bigint;
 };
-const AMOUNT_KEYS = [
+export const AMOUNT_KEYS = [
   "count",
   "sizeGb",
   "unattachedCount",
@@ -35,15 +41,15 @@ const AMOUNT_KEYS = [
 
 export function zeroAmounts(): TotalsAmounts {
   return {
-    count: 0,
-    sizeGb: 0,
-    unattachedCount: 0,
-    unattachedGb: 0,
-    sizeBytes: 0,
-    objectCount: 0,
-    unsizedCount: 0,
-    pricedCostMicros: 0,
-    unpricedCount: 0,
+    count: 0n,
+    sizeGb: 0n,
+    unattachedCount: 0n,
+    unattachedGb: 0n,
+    sizeBytes: 0n,
+    objectCount: 0n,
+    unsizedCount: 0n,
+    pricedCostMicros: 0n,
+    unpricedCount: 0n,
   };
 }
 
@@ -52,16 +58,19 @@ export function isStorageType(table: string): table is StorageType {
   return (STORAGE_TYPES as readonly string[]).includes(table);
 }
 
-// A non-finite number (a provider's bad value that slipped through) would
-// poison a running sum for good; it counts as 0 (cost: as unknown).
-const finite = (x: unknown): number => (typeof x === "number" && Number.isFinite(x) ? x : 0);
-
 /**
- * Micro-dollars of a monthly cost, or null when unknown. Integers add and
- * subtract exactly, so totals never drift however often a price changes.
+ * A size or count the totals can add: a whole number from 0 to 2^53, else
+ * null. A provider's negative, fractional or astronomical value is not
+ * added; the row counts as unsized instead.
  */
-export function costMicros(monthlyCost: unknown): number | null {
-  return typeof monthlyCost === "number" && Number.isFinite(monthlyCost) ? Math.round(monthlyCost * 1e6) : null;
+export function wholeAmount(x: unknown): bigint | null {
+  return typeof x === "number" && Number.isSafeInteger(x) && x >= 0 ? BigInt(x) : null;
+}
+
+/** Micro-dollars of a monthly cost, or null when unknown or unusable. */
+export function costMicros(monthlyCost: unknown): bigint | null {
+  if (typeof monthlyCost !== "number" || !Number.isFinite(monthlyCost) || monthlyCost < 0) return null;
+  return wholeAmount(Math.round(monthlyCost * 1e6));
 }
 
 type AnyRow = Record<string, unknown>;
@@ -69,25 +78,29 @@ type AnyRow = Record<string, unknown>;
 /** What one row adds to its group's totals. */
 export function contributionOf(type: StorageType, row: AnyRow): TotalsAmounts {
   const amounts = zeroAmounts();
-  amounts.count = 1;
+  amounts.count = 1n;
   if (type === "blockVolumes") {
-    amounts.sizeGb = finite(row.sizeGb);
+    const size = wholeAmount(row.sizeGb);
+    if (size === null) amounts.unsizedCount = 1n;
+    else amounts.sizeGb = size;
     if (row.attachedToInstance === undefined) {
-      amounts.unattachedCount = 1;
-      amounts.unattachedGb = amounts.sizeGb;
+      amounts.unattachedCount = 1n;
+      amounts.unattachedGb = size ?? 0n;
     }
   } else {
     // A bucket whose size the provider does not report (Vultr, S3 listings)
     // is counted apart, so a total never passes unknown off as 0 bytes.
-    if (typeof row.sizeBytes === "number") {
-      amounts.sizeBytes = finite(row.sizeBytes);
-      amounts.objectCount = finite(row.objectCount);
+    const size = wholeAmount(row.sizeBytes);
+    const objects = wholeAmount(row.objectCount);
+    if (size === null || objects === null) {
+      amounts.unsizedCount = 1n;
     } else {
-      amounts.unsizedCount = 1;
+      amounts.sizeBytes = size;
+      amounts.objectCount = objects;
     }
   }
   const micros = costMicros(row.monthlyCost);
-  if (micros === null) amounts.unpricedCount = 1;
+  if (micros === null) amounts.unpricedCount = 1n;
   else amounts.pricedCostMicros = micros;
   return amounts;
 }
@@ -138,21 +151,22 @@ export class TotalsWriter {
   add(type: StorageType, row: AnyRow, sign: 1 | -1): void {
     const region = typeof row.region === "string" ? row.region : "";
     const provider = row.provider as Provider;
-    const key = `${provider}\u0000${type}\u0000${region}`;
+    // Region names are the provider's text: a key no region can forge.
+    const key = JSON.stringify([provider, type, region]);
     let group = this.groups.get(key);
     if (group === undefined) {
       group = { type, region, provider, amounts: zeroAmounts() };
       this.groups.set(key, group);
     }
     const c = contributionOf(type, row);
-    for (const k of AMOUNT_KEYS) group.amounts[k] += sign * c[k];
+    for (const k of AMOUNT_KEYS) group.amounts[k] += sign === 1 ? c[k] : -c[k];
   }
 
   /** Writes the collected changes; returns how many totals documents it wrote. */
   async flush(): Promise<number> {
     let writes = 0;
     for (const group of this.groups.values()) {
-      if (AMOUNT_KEYS.every((k) => group.amounts[k] === 0)) continue;
+      if (AMOUNT_KEYS.every((k) => group.amounts[k] === 0n)) continue;
       const existing = await this.ctx.db
         .query("storageTotals")
         .withIndex("by_dock_type_region", (q) =>
@@ -175,7 +189,7 @@ export class TotalsWriter {
       for (const k of AMOUNT_KEYS) next[k] = existing[k] + group.amounts[k];
       // No rows left in the group: nothing to show, and the table keeps only
       // groups that exist.
-      if (next.count === 0) await this.ctx.db.delete("storageTotals", existing._id);
+      if (next.count === 0n) await this.ctx.db.delete("storageTotals", existing._id);
       else await this.ctx.db.patch("storageTotals", existing._id, next);
     }
     this.groups.clear();
@@ -218,30 +232,53 @@ export class TotalsWriter {
 export const REBUILD_BATCH = 200;
 // Docks started per rebuildAllStorageTotals transaction (each schedules one job).
 const DOCKS_PER_BATCH = 100;
-// A dock holds a few groups per type (one per region); more than this would
-// be a bug, and the start reads them in one transaction.
-const MAX_GROUPS_PER_DOCK = 4000;
+// Old totals documents deleted per transaction when a rebuild starts over:
+// however many regions a provider named, each transaction stays bounded.
+const CLEAR_BATCH = 1000;
 
-/** Starts (or restarts) the rebuild of a dock's totals; returns the run id. */
+/**
+ * Starts (or restarts) the rebuild of a dock's totals; returns the run id.
+ * Reads and writes one document per type: the dock's old totals are deleted
+ * by the run's first batches (rebuildBatch), before anything is counted.
+ */
 export async function startRebuild(ctx: MutationCtx, dockId: Id<"docks">): Promise<string | null> {
   const dock = await ctx.db.get("docks", dockId);
   if (dock === null) return null;
   const runId = crypto.randomUUID();
-  const totals = await ctx.db
-    .query("storageTotals")
-    .withIndex("by_dock_type_region", (q) => q.eq("dockId", dockId))
-    .take(MAX_GROUPS_PER_DOCK);
-  for (const doc of totals) await ctx.db.delete("storageTotals", doc._id);
   for (const type of STORAGE_TYPES) {
     const state = await ctx.db
       .query("storageTotalsRebuilds")
       .withIndex("by_dock_type", (q) => q.eq("dockId", dockId).eq("type", type))
       .unique();
-    // Every creation time is positive: -1 is before every row.
-    if (state === null) await ctx.db.insert("storageTotalsRebuilds", { orgId: dock.orgId, dockId, type, runId, cursor: -1 });
-    else await ctx.db.patch("storageTotalsRebuilds", state._id, { runId, cursor: -1 });
+    // Every creation time is positive: -1 is before every row, so no writer
+    // counts anything (and no totals document appears) until the old ones are
+    // gone and the batches move the cursor.
+    const fields = { runId, cursor: -1, cleared: false };
+    if (state === null) await ctx.db.insert("storageTotalsRebuilds", { orgId: dock.orgId, dockId, type, ...fields });
+    else await ctx.db.patch("storageTotalsRebuilds", state._id, fields);
   }
   return runId;
+}
+
+/**
+ * Deletes what is left of a dock's totals and rebuild records once its rows
+ * are gone (the end of a purge): nothing, normally, as each purge batch
+ * subtracts what it deletes, but a rebuild caught part-way leaves its
+ * documents. CLEAR_BATCH at a time; true when none are left.
+ */
+export async function dropDockTotals(ctx: MutationCtx, dockId: Id<"docks">): Promise<boolean> {
+  const left = await ctx.db
+    .query("storageTotals")
+    .withIndex("by_dock_type_region", (q) => q.eq("dockId", dockId))
+    .take(CLEAR_BATCH);
+  for (const doc of left) await ctx.db.delete("storageTotals", doc._id);
+  if (left.length === CLEAR_BATCH) return false;
+  const states = await ctx.db
+    .query("storageTotalsRebuilds")
+    .withIndex("by_dock_type", (q) => q.eq("dockId", dockId))
+    .take(STORAGE_TYPES.length);
+  for (const state of states) await ctx.db.delete("storageTotalsRebuilds", state._id);
+  return true;
 }
 
 /**
@@ -258,8 +295,21 @@ export async function rebuildBatch(
     .query("storageTotalsRebuilds")
     .withIndex("by_dock_type", (q) => q.eq("dockId", dockId))
     .take(STORAGE_TYPES.length);
-  const state = states.find((s) => s.runId === runId);
-  if (state === undefined) return false;
+  const run = states.filter((s) => s.runId === runId);
+  if (run.length === 0) return false;
+  if (run.some((s) => s.cleared === false)) {
+    // First the dock's old totals go, CLEAR_BATCH at a time.
+    const old = await ctx.db
+      .query("storageTotals")
+      .withIndex("by_dock_type_region", (q) => q.eq("dockId", dockId))
+      .take(CLEAR_BATCH);
+    for (const doc of old) await ctx.db.delete("storageTotals", doc._id);
+    if (old.length < CLEAR_BATCH) {
+      for (const s of run) await ctx.db.patch("storageTotalsRebuilds", s._id, { cleared: true });
+    }
+    return true;
+  }
+  const state = run[0];
   const rows = await ctx.db
     .query(state.type as "blockVolumes")
     .withIndex("by_dockId", (q) => q.eq("dockId", dockId).gt("_creationTime", state.cursor))
@@ -322,6 +372,13 @@ export async function startUnbuiltRebuilds(ctx: MutationCtx): Promise<number> {
   }
   return started;
 }
+
+/** The cron's healing, in a transaction of its own so it can never hold up the due syncs. */
+export const rebuildUnbuiltStorageTotals = internalMutation({
+  args: {},
+  returns: v.number(),
+  handler: async (ctx) => await startUnbuiltRebuilds(ctx),
+});
 
 export const rebuildDockStorageTotals = internalMutation({
   args: { dockId: v.id("docks") },

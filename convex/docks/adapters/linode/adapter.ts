@@ -172,6 +172,8 @@ export const linodeAdapter = defineAdapter({
     lookup: (client, id) => new LinodeAPI(client).getVolume(id),
     // Once per sync, not per volume: the prices are one small public list.
     prepare: async (client) => linodeVolumePrices(await new LinodeAPI(client).listVolumeTypes()),
+    // Without the prices this sync, a volume keeps the cost it showed.
+    preparedFields: ["monthlyCost"],
     parse: parseLinodeVolume,
   }),
   buckets: {

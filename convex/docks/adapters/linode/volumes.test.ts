@@ -144,12 +144,25 @@ describe("Linode volume prices", () => {
     expect(emulator.countRequests({ provider: "linode", path: TYPES })).toBeLessThanOrEqual(2);
   });
 
-  test("a cost known once becomes unknown when the prices cannot be read, and known again after", async () => {
+  test("a cost known once stays as it was while the prices cannot be read, and a new volume's is unknown", async () => {
     const { t, as, dockId } = await linodeDock();
     await syncNow(t, as, dockId);
+    const before = new Map((await rowsOf(t, "blockVolumes", dockId)).map((r) => [r.providerResourceId, r]));
     emulator.addFault({ provider: "linode", path: TYPES, kind: "503", times: Infinity });
-    await syncNow(t, as, dockId);
-    expect((await rowsOf(t, "blockVolumes", dockId)).every((r) => r.monthlyCost === undefined)).toBe(true);
+    // A new volume arrives while the price list is down, and one is resized.
+    const account = emulator.accounts.linode;
+    const added = { ...account.volumes[0], id: 77_777_777, label: "added-while-down", linode_id: null, linode_label: null };
+    const resized: Record<string, unknown> = { ...account.volumes[1], size: (account.volumes[1].size as number) + 10 };
+    emulator.setAccount("linode", { ...account, volumes: [resized, ...account.volumes.slice(2), account.volumes[0], added] });
+    const dock = await syncNow(t, as, dockId);
+    expect(dock.lastSyncStats?.blockVolumes).toMatchObject({ complete: true, inserted: 1 });
+    const during = await rowsOf(t, "blockVolumes", dockId);
+    for (const row of during) {
+      if (row.providerResourceId === "77777777") expect(row.monthlyCost).toBeUndefined();
+      else expect(row.monthlyCost, row.name).toBe(before.get(row.providerResourceId)?.monthlyCost);
+    }
+    // The resize itself is stored; only the cost waits for the prices.
+    expect(during.find((r) => r.providerResourceId === String(resized.id))?.sizeGb).toBe(resized.size);
     emulator.clearFaults();
     await syncNow(t, as, dockId);
     const rows = await rowsOf(t, "blockVolumes", dockId);

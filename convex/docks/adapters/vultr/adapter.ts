@@ -14,6 +14,7 @@ import {
   requiredId,
   requiredNumber,
   requiredString,
+  withoutSecretValues,
   withoutSecrets,
 } from "../../parse";
 import { VultrAPI } from "./api";
@@ -84,7 +85,11 @@ function s3AccessOf(subscription: Record<string, unknown>): S3Access | null {
 
 function withoutS3Keys(subscription: unknown): Record<string, unknown> {
   if (typeof subscription !== "object" || subscription === null || Array.isArray(subscription)) return {};
-  return withoutSecrets(subscription as Record<string, unknown>, VULTR_OBJECT_STORAGE_SECRETS);
+  const raw = subscription as Record<string, unknown>;
+  // The keys go under their own names, and wherever else the answer repeats
+  // them (a nested or renamed field).
+  const keys = VULTR_OBJECT_STORAGE_SECRETS.map((k) => raw[k]).filter((k): k is string => typeof k === "string");
+  return withoutSecretValues(withoutSecrets(raw, VULTR_OBJECT_STORAGE_SECRETS), keys) as Record<string, unknown>;
 }
 
 /**

@@ -12,7 +12,7 @@ beforeEach(async () => {
 afterEach(() => emulator.close());
 
 describe("S3 keys outside s3_access_key / s3_secret_key", () => {
-  test("a subscription that nests its keys (as a renamed API field would) shows the S3 secret to a viewer", async () => {
+  test("a subscription that repeats its keys in a nested field (as a renamed API field would) stores neither: a viewer sees no S3 secret", async () => {
     const t = newTest();
     const orgId = await seedOrg(t);
     const { as: member } = await seedMember(t, orgId, "member");
