@@ -6,7 +6,33 @@
 // S3 client: no body, no query, no other operation. Which hosts a provider's
 // keys may go to is the provider's own check (adapters/*/).
 import type { Provider } from "../validators";
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_RETRY_POLICY, IncompleteListingError, ProviderError, redactSecret } from "./http";
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_RETRY_POLICY,
+  IncompleteListingError,
+  ProviderError,
+  redactSecret,
+  type S3KeyPair,
+} from "./http";
+
+/** A key pair as it is encrypted and stored (one ciphertext for both halves). */
+export function serializeS3KeyPair(pair: S3KeyPair): string {
+  return JSON.stringify({ accessKeyId: pair.accessKeyId, secretAccessKey: pair.secretAccessKey });
+}
+
+/** The stored pair; the error never quotes the plaintext (it holds the secret). */
+export function parseS3KeyPair(json: string): S3KeyPair {
+  let pair: Partial<S3KeyPair> | null = null;
+  try {
+    pair = JSON.parse(json) as Partial<S3KeyPair> | null;
+  } catch {
+    pair = null;
+  }
+  if (typeof pair?.accessKeyId !== "string" || typeof pair.secretAccessKey !== "string") {
+    throw new Error("the stored key pair is not in a format this deployment can read");
+  }
+  return { accessKeyId: pair.accessKeyId, secretAccessKey: pair.secretAccessKey };
+}
 
 /** A bucket as ListBuckets names it. */
 export type S3Bucket = { name: string; date_created: string };
