@@ -18,6 +18,9 @@ export default defineApp({
     // Vultr S3 requests go to <this>/<s3_hostname>/ instead of
     // https://<s3_hostname>/ (the emulator); unset in production.
     VULTR_S3_URL: v.optional(v.string()),
+    // DigitalOcean Spaces requests go to <this>/<region>.digitaloceanspaces.com/
+    // instead of https://<region>.digitaloceanspaces.com/ (the emulator); unset in production.
+    DIGITALOCEAN_SPACES_URL: v.optional(v.string()),
     // Provider request timeout, retries and paging (milliseconds, counts).
     SYNC_REQUEST_TIMEOUT_MS: v.optional(v.string()),
     SYNC_MAX_ATTEMPTS: v.optional(v.string()),

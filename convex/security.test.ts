@@ -39,6 +39,7 @@ const ENV_KEYS = [
   "DIGITALOCEAN_API_URL",
   "LINODE_API_URL",
   "VULTR_S3_URL",
+  "DIGITALOCEAN_SPACES_URL",
   "SYNC_RETRY_BASE_DELAY_MS",
   "SYNC_RETRY_MAX_DELAY_MS",
   "SYNC_REQUEST_TIMEOUT_MS",
@@ -343,6 +344,8 @@ interface Case {
   ref: FunctionReference<Kind, "public">;
   kind: Kind;
   variant?: string;
+  // Shapes the world for this function before the snapshot a denied call is compared with.
+  prepare?: (w: World) => Promise<unknown>;
   call: (c: Client, w: World) => Promise<unknown>;
   expect: Record<CallerName, Expectation>;
 }
@@ -662,6 +665,45 @@ const CASES: Case[] = [
     ),
   },
   {
+    ref: api.docks.actions.setDockSpacesKey,
+    kind: "action",
+    // The world's dock is Vultr's; a Spaces key belongs to a DigitalOcean dock.
+    prepare: (w) => w.t.run((ctx) => ctx.db.patch("docks", w.dockId, { provider: "digitalocean" })),
+    call: async (c, w) => {
+      const key = emulator.accounts.digitalocean.spacesKey!;
+      return await c.action(api.docks.actions.setDockSpacesKey, {
+        dockId: w.dockId,
+        accessKeyId: key.accessKeyId,
+        secretAccessKey: key.secretAccessKey,
+      });
+    },
+    expect: gated(
+      "admin",
+      async (_r, w, caller) => {
+        expect((await w.t.run((ctx) => ctx.db.get("docks", w.dockId)))?.encryptedSpacesKey).toBeDefined();
+        expect(await auditActions(w)).toContainEqual({ action: "dock.spacesKeySet", actorId: w.userIds[caller], dockId: w.dockId });
+      },
+      "NOT_FOUND",
+    ),
+  },
+  {
+    ref: api.docks.mutations.removeDockSpacesKey,
+    kind: "mutation",
+    prepare: (w) =>
+      w.t.run((ctx) =>
+        ctx.db.patch("docks", w.dockId, { provider: "digitalocean", encryptedSpacesKey: new Uint8Array(40).buffer }),
+      ),
+    call: (c, w) => c.mutation(api.docks.mutations.removeDockSpacesKey, { dockId: w.dockId }),
+    expect: gated(
+      "admin",
+      async (_r, w, caller) => {
+        expect((await w.t.run((ctx) => ctx.db.get("docks", w.dockId)))?.encryptedSpacesKey).toBeUndefined();
+        expect(await auditActions(w)).toContainEqual({ action: "dock.spacesKeyRemoved", actorId: w.userIds[caller], dockId: w.dockId });
+      },
+      "NOT_FOUND",
+    ),
+  },
+  {
     ref: api.docks.mutations.setDockSyncInterval,
     kind: "mutation",
     call: (c, w) => c.mutation(api.docks.mutations.setDockSyncInterval, { dockId: w.dockId, syncIntervalMs: 60 * 60_000 }),
@@ -888,6 +930,7 @@ describe(`access matrix: ${MATRIX_FUNCTIONS.length} functions × ${CALLERS.lengt
 } pairs, ${CELLS.length} cells with variants`, () => {
   test.each(CELLS.map((cell) => [cell.label, cell] as const))("%s", async (_label, { kase, caller }) => {
     const w = await world();
+    await kase.prepare?.(w);
     const before = await dump(w.t);
     const result = await outcome(kase.call(w.callers[caller], w));
     await settle(w.t);
@@ -1056,7 +1099,9 @@ describe("matrix coverage", () => {
     expect(byFunction).toEqual({
       "docks/actions:createDock": ["organizations"],
       "docks/actions:rotateDockKey": ["docks"],
+      "docks/actions:setDockSpacesKey": ["docks"],
       "docks/mutations:deleteDock": ["docks"],
+      "docks/mutations:removeDockSpacesKey": ["docks"],
       "docks/mutations:renameDock": ["docks"],
       "docks/mutations:syncDock": ["docks"],
       "docks/mutations:setDockSyncInterval": ["docks"],
@@ -1111,6 +1156,19 @@ const DOCK_FUNCTIONS = [
     fn: "rotateDockKey",
     call: (c: Client, w: World, dockId: Id<"docks">) =>
       c.action(api.docks.actions.rotateDockKey, { dockId, apiKey: w.token }),
+  },
+  {
+    fn: "setDockSpacesKey",
+    call: (c: Client, _w: World, dockId: Id<"docks">) =>
+      c.action(api.docks.actions.setDockSpacesKey, {
+        dockId,
+        accessKeyId: emulator.accounts.digitalocean.spacesKey!.accessKeyId,
+        secretAccessKey: emulator.accounts.digitalocean.spacesKey!.secretAccessKey,
+      }),
+  },
+  {
+    fn: "removeDockSpacesKey",
+    call: (c: Client, _w: World, dockId: Id<"docks">) => c.mutation(api.docks.mutations.removeDockSpacesKey, { dockId }),
   },
 ];
 
@@ -1873,6 +1931,9 @@ describe.each(PROVIDERS)("secrets with a %s dock", (provider) => {
     // bucket endpoint is missing here), so they are used, not only listed.
     const s3AccessKey = canary();
     const s3SecretKey = canary();
+    // A DigitalOcean dock's Spaces key pair: stored, decrypted and signed with.
+    const spacesAccessKeyId = canary();
+    const spacesSecret = canary();
     const account = emulator.accounts[provider];
     emulator.setAccount(provider, {
       ...account,
@@ -1882,9 +1943,10 @@ describe.each(PROVIDERS)("secrets with a %s dock", (provider) => {
           ? account.servers.map((s) => ({ ...s, default_password: password, kvm }))
           : account.servers,
       objectStorages: account.objectStorages?.map((s) => ({ ...s, s3_access_key: s3AccessKey, s3_secret_key: s3SecretKey })),
+      spacesKey: provider === "digitalocean" ? { accessKeyId: spacesAccessKeyId, secretAccessKey: spacesSecret } : undefined,
     });
     emulator.vultrBucketEndpoint = "missing";
-    const secrets = [firstKey, secondKey, password, kvmToken, s3AccessKey, s3SecretKey];
+    const secrets = [firstKey, secondKey, password, kvmToken, s3AccessKey, s3SecretKey, spacesAccessKeyId, spacesSecret];
     const lines = captureConsole();
     // The spy sees what function code writes to the console.
     await t.run(async () => console.warn("security-probe"));
@@ -1895,6 +1957,7 @@ describe.each(PROVIDERS)("secrets with a %s dock", (provider) => {
       name: "Main",
       provider,
       apiKey: ` ${firstKey} `,
+      ...(provider === "digitalocean" ? { spacesAccessKeyId: spacesAccessKeyId, spacesSecretAccessKey: ` ${spacesSecret}` } : {}),
     });
     await settle(t);
     const afterCreate = await t.run((ctx) => ctx.db.get("docks", dockId));
@@ -1915,6 +1978,15 @@ describe.each(PROVIDERS)("secrets with a %s dock", (provider) => {
       expect(refused.lastSyncStats?.buckets?.error).toContain("SignatureDoesNotMatch");
       errors.push(refused.lastSyncError ?? "", refused.lastSyncStats?.buckets?.error ?? "");
       emulator.vultrS3SecretOverrides = {};
+    }
+    if (provider === "digitalocean") {
+      expect(emulator.requests.some((r) => r.path.startsWith("/s3/") && r.status === 200)).toBe(true);
+      // Spaces refuses the signature (the secret was regenerated): its error XML names the access key id.
+      emulator.setAccount(provider, { ...emulator.accounts[provider], spacesKey: { accessKeyId: spacesAccessKeyId, secretAccessKey: canary() } });
+      const refused = await syncNow(t, as, dockId);
+      expect(refused.lastSyncStatus).toBe("partial");
+      expect(refused.lastSyncStats?.buckets?.error).toContain("SignatureDoesNotMatch");
+      errors.push(refused.lastSyncError ?? "", refused.lastSyncStats?.buckets?.error ?? "");
     }
     for (const kind of ["401", "500"] as const) {
       for (const path of LIST_PATHS[provider]) emulator.addFault({ provider, path, kind, times: Infinity });

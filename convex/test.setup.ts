@@ -164,6 +164,7 @@ export function useEmulator(emulator: Emulator) {
   process.env.DIGITALOCEAN_API_URL = emulator.baseUrls.digitalocean;
   process.env.LINODE_API_URL = emulator.baseUrls.linode;
   process.env.VULTR_S3_URL = emulator.vultrS3Url;
+  process.env.DIGITALOCEAN_SPACES_URL = emulator.digitaloceanSpacesUrl;
   process.env.SYNC_RETRY_BASE_DELAY_MS = "5";
   process.env.SYNC_RETRY_MAX_DELAY_MS = "50";
   process.env.SYNC_REQUEST_TIMEOUT_MS = "2000";

@@ -204,6 +204,11 @@ export const dockFields = {
   // When the key was last replaced: a sync that started before it ran on the
   // old key, so its outcome says nothing about the new one.
   keyRotatedAt: v.optional(v.number()),
+  // DigitalOcean only: AES-256-GCM ciphertext (lib/encryption.ts, bound to the
+  // org and to this use) of a Spaces access key pair, as JSON
+  // {accessKeyId, secretAccessKey}. DigitalOcean's API lists no Spaces
+  // buckets; S3 ListBuckets with this pair does. Absent: buckets not synced.
+  encryptedSpacesKey: v.optional(v.bytes()),
   // Which provider account the key belongs to, as the provider's account call
   // names it (not a secret): "team:<uuid>" or "user:<uuid>" on DigitalOcean,
   // "email:<address>" on Vultr, "uid:<n>" on Linode. A rotated key must name
@@ -420,6 +425,8 @@ export const vAuditAction = v.union(
   v.literal("dock.intervalChanged"),
   v.literal("dock.deleted"),
   v.literal("dock.syncRequested"),
+  v.literal("dock.spacesKeySet"),
+  v.literal("dock.spacesKeyRemoved"),
 );
 export type AuditAction = Infer<typeof vAuditAction>;
 

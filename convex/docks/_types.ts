@@ -64,6 +64,11 @@ export interface DockAdapter {
    * deletion before a row is removed.
    */
   readonly lookup: Partial<Record<SyncedType, (client: ProviderClient, key: string) => Promise<RawItem | null>>>;
+  /**
+   * Types listed only with a second credential (ProviderClient.s3Key): a dock
+   * without one does not sync them, and says so by their absent stats.
+   */
+  readonly needsS3Key: Partial<Record<SyncedType, true>>;
   /** Whether a type's rows name the server they are attached to from the dock's server rows. */
   readonly needsServerNames: boolean;
   /**

@@ -5,12 +5,14 @@ import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import { action, internalAction, type ActionCtx } from "../_generated/server";
 import { CAPABILITIES } from "../lib/auth";
-import { dockKeyBinding, encryptApiKey } from "../lib/encryption";
+import { dockKeyBinding, encryptApiKey, spacesKeyBinding } from "../lib/encryption";
 import { fail } from "../lib/errors";
 import { requireName } from "../lib/names";
 import { vProvider, type Provider, type Role } from "../validators";
-import { ProviderClient, ProviderError } from "./http";
+import { listSpacesBuckets, SPACES_REGIONS } from "./adapters/digitalocean/spaces";
+import { ProviderClient, ProviderError, type S3KeyPair } from "./http";
 import { getAdapter } from "./registry";
+import { serializeS3KeyPair } from "./s3";
 import { runDockSync } from "./syncFlow";
 
 export const MAX_API_KEY_LENGTH = 1000;
@@ -69,23 +71,113 @@ export function requireApiKey(raw: string): string {
   return apiKey;
 }
 
-/** Connects a provider account: checks the key, stores it encrypted, schedules the first sync. */
+// Spaces access key ids are 20 characters and secrets 43 (DigitalOcean's
+// panel); the bounds leave room for other formats and refuse fragments.
+export const MIN_SPACES_KEY_ID_LENGTH = 16;
+export const MIN_SPACES_SECRET_LENGTH = 32;
+export const MAX_SPACES_KEY_LENGTH = 256;
+
+function requireKeyPart(raw: string, what: string, min: number): string {
+  const value = raw.trim();
+  if (value.length === 0) fail("INVALID_ARGUMENT", `The Spaces ${what} is empty.`);
+  if (value.length < min) fail("INVALID_ARGUMENT", `The Spaces ${what} is too short: paste the whole value.`);
+  if (value.length > MAX_SPACES_KEY_LENGTH) fail("INVALID_ARGUMENT", `The Spaces ${what} is too long.`);
+  if (!/^[\x21-\x7e]+$/.test(value)) {
+    fail("INVALID_ARGUMENT", `The Spaces ${what} contains spaces or characters no Spaces key has.`);
+  }
+  return value;
+}
+
+/** A Spaces access key pair as a caller typed it, checked like requireApiKey checks a token. */
+export function requireSpacesKey(accessKeyId: string, secretAccessKey: string): S3KeyPair {
+  return {
+    accessKeyId: requireKeyPart(accessKeyId, "access key id", MIN_SPACES_KEY_ID_LENGTH),
+    secretAccessKey: requireKeyPart(secretAccessKey, "secret key", MIN_SPACES_SECRET_LENGTH),
+  };
+}
+
+/**
+ * Proves a Spaces pair works with one signed ListBuckets (the first Spaces
+ * region's). A refused pair is INVALID_CREDENTIALS; anything else is
+ * PROVIDER_ERROR. The provider's text in the message holds neither half.
+ */
+export async function verifySpacesKey(pair: S3KeyPair): Promise<void> {
+  try {
+    await listSpacesBuckets(SPACES_REGIONS[0], pair, { timeoutMs: 15_000 });
+  } catch (e) {
+    if (e instanceof ProviderError && (e.status === 401 || e.status === 403)) {
+      fail("INVALID_CREDENTIALS", `Spaces refused this access key: ${e.providerMessage}`);
+    }
+    if (e instanceof ProviderError) fail("PROVIDER_ERROR", e.message);
+    throw e;
+  }
+}
+
+/** The pair checked, verified and encrypted for a dock of `orgId`. */
+async function sealSpacesKey(orgId: Id<"organizations">, accessKeyId: string, secretAccessKey: string): Promise<ArrayBuffer> {
+  const pair = requireSpacesKey(accessKeyId, secretAccessKey);
+  // Encrypting first means a missing master key fails before the pair leaves.
+  const sealed = await encryptApiKey(serializeS3KeyPair(pair), spacesKeyBinding(orgId));
+  await verifySpacesKey(pair);
+  return sealed;
+}
+
+/**
+ * Connects a provider account: checks the key, stores it encrypted, schedules
+ * the first sync. A DigitalOcean dock may also carry a Spaces key pair (both
+ * halves or neither), checked and stored the same way, so its buckets sync.
+ */
 export const createDock = action({
-  args: { orgId: v.id("organizations"), name: v.string(), provider: vProvider, apiKey: v.string() },
+  args: {
+    orgId: v.id("organizations"),
+    name: v.string(),
+    provider: vProvider,
+    apiKey: v.string(),
+    spacesAccessKeyId: v.optional(v.string()),
+    spacesSecretAccessKey: v.optional(v.string()),
+  },
   returns: v.id("docks"),
   handler: async (ctx, args): Promise<Id<"docks">> => {
     await requireOrgRoleFromAction(ctx, args.orgId, CAPABILITIES.manageDocks);
     const name = requireName(args.name, "dock");
     const apiKey = requireApiKey(args.apiKey);
+    const withSpaces = args.spacesAccessKeyId !== undefined || args.spacesSecretAccessKey !== undefined;
+    if (withSpaces && args.provider !== "digitalocean") {
+      fail("INVALID_ARGUMENT", "A Spaces key belongs to a DigitalOcean dock only.");
+    }
+    if (withSpaces && (args.spacesAccessKeyId === undefined || args.spacesSecretAccessKey === undefined)) {
+      fail("INVALID_ARGUMENT", "A Spaces key needs both its access key id and its secret key.");
+    }
     const encryptedApiKey = await encryptApiKey(apiKey, dockKeyBinding(args.orgId));
     const accountId = await verifyApiKey(args.provider, apiKey);
+    const encryptedSpacesKey = withSpaces
+      ? await sealSpacesKey(args.orgId, args.spacesAccessKeyId!, args.spacesSecretAccessKey!)
+      : undefined;
     return await ctx.runMutation(internal.docks.mutations.insertDock, {
       orgId: args.orgId,
       name,
       provider: args.provider,
       encryptedApiKey,
       accountId,
+      encryptedSpacesKey,
     });
+  },
+});
+
+/**
+ * Gives a DigitalOcean dock a Spaces access key pair (or replaces its pair),
+ * after one signed ListBuckets accepts it; its buckets sync from the next
+ * sync on. INVALID_ARGUMENT for another provider's dock.
+ */
+export const setDockSpacesKey = action({
+  args: { dockId: v.id("docks"), accessKeyId: v.string(), secretAccessKey: v.string() },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const { provider, orgId } = await requireDockAccessFromAction(ctx, args.dockId, CAPABILITIES.manageDocks);
+    if (provider !== "digitalocean") fail("INVALID_ARGUMENT", "A Spaces key belongs to a DigitalOcean dock only.");
+    const encryptedSpacesKey = await sealSpacesKey(orgId, args.accessKeyId, args.secretAccessKey);
+    await ctx.runMutation(internal.docks.mutations.storeDockSpacesKey, { dockId: args.dockId, encryptedSpacesKey });
+    return null;
   },
 });
 

@@ -14,6 +14,8 @@ export type ResourceSpec<T extends SyncedType, C = unknown> = {
   preparedFields?: readonly string[];
   parse: (item: RawItem, context?: C) => Parsed<T>;
   enrich?: Enrich<T>;
+  /** Listed only when the dock holds an S3 key pair (DockAdapter.needsS3Key). */
+  needsS3Key?: true;
 };
 
 /**
@@ -43,6 +45,11 @@ export function defineAdapter(spec: AdapterSpec): DockAdapter {
     provider: spec.provider,
     verifyCredentials: spec.verifyCredentials,
     needsServerNames: spec.blockVolumes?.enrich !== undefined,
+    needsS3Key: {
+      ...(spec.servers?.needsS3Key && { servers: true }),
+      ...(spec.blockVolumes?.needsS3Key && { blockVolumes: true }),
+      ...(spec.buckets?.needsS3Key && { buckets: true }),
+    },
     list: {
       ...(spec.servers && { servers: spec.servers.list }),
       ...(spec.blockVolumes && { blockVolumes: spec.blockVolumes.list }),

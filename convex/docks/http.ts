@@ -124,7 +124,13 @@ export type ClientOptions = {
   // Shared with another client of the same token (the sync's lookups), so a
   // rate-limit window one of them used up pauses both.
   pace?: Pace;
+  // A second credential the dock holds besides its token, for what the
+  // provider's API does not list (DigitalOcean Spaces buckets, by S3).
+  s3Key?: S3KeyPair;
 };
+
+/** An S3 access key pair: decrypted in the sync action, held in its memory only. */
+export type S3KeyPair = { accessKeyId: string; secretAccessKey: string };
 
 /** When the provider's rate-limit window allows requests again (ms since the epoch). */
 export type Pace = { pausedUntil: number };
@@ -417,6 +423,8 @@ export class ProviderClient {
   readonly pace: Pace;
   // 404s whose body was the provider's own "not found" (see getItem).
   private readonly notFound = new WeakSet<ProviderError>();
+  // The dock's S3 key pair, if it holds one (ClientOptions.s3Key).
+  readonly s3Key: S3KeyPair | undefined;
 
   constructor(options: ClientOptions) {
     this.provider = options.provider;
@@ -429,6 +437,7 @@ export class ProviderClient {
     this.maxItems = options.maxItems ?? DEFAULT_MAX_LISTING_ITEMS;
     this.sleep = options.sleep ?? defaultSleep;
     this.pace = options.pace ?? { pausedUntil: 0 };
+    this.s3Key = options.s3Key;
   }
 
   // Every text an error carries passes through here: a provider (or a proxy,

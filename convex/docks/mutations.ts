@@ -206,6 +206,38 @@ export const replaceDockKey = internalMutation({
   },
 });
 
+/** Stores a Spaces key pair that the action has verified and encrypted (setDockSpacesKey). */
+export const storeDockSpacesKey = internalMutation({
+  args: { dockId: v.id("docks"), encryptedSpacesKey: v.bytes() },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    // Checked again here: the role may have changed while the pair was verified.
+    const { user, dock } = await requireDockRole(ctx, args.dockId, CAPABILITIES.manageDocks);
+    if (dock.provider !== "digitalocean") fail("INVALID_ARGUMENT", "A Spaces key belongs to a DigitalOcean dock only.");
+    const replaced = dock.encryptedSpacesKey !== undefined;
+    await ctx.db.patch("docks", dock._id, { encryptedSpacesKey: args.encryptedSpacesKey });
+    await recordAudit(ctx, dock, "dock.spacesKeySet", user._id, replaced ? "replaced" : undefined);
+    return null;
+  },
+});
+
+/**
+ * Removes a dock's Spaces key pair: its buckets are no longer synced. The
+ * rows the last sync wrote stay (as of that sync) until the dock is deleted
+ * or a pair is set again and a sync settles them.
+ */
+export const removeDockSpacesKey = mutation({
+  args: { dockId: v.id("docks") },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const { user, dock } = await requireDockRole(ctx, args.dockId, CAPABILITIES.manageDocks);
+    if (dock.encryptedSpacesKey === undefined) return null;
+    await ctx.db.patch("docks", dock._id, { encryptedSpacesKey: undefined });
+    await recordAudit(ctx, dock, "dock.spacesKeyRemoved", user._id);
+    return null;
+  },
+});
+
 /** Stores a verified, encrypted key as a new dock and starts its first sync. */
 export const insertDock = internalMutation({
   args: {
@@ -214,6 +246,7 @@ export const insertDock = internalMutation({
     provider: vProvider,
     encryptedApiKey: v.bytes(),
     accountId: v.string(),
+    encryptedSpacesKey: v.optional(v.bytes()),
   },
   returns: v.id("docks"),
   handler: async (ctx, args) => {

@@ -37,6 +37,7 @@ export const getDockForSync = internalQuery({
     v.object({
       provider: vProvider,
       encryptedApiKey: v.bytes(),
+      encryptedSpacesKey: v.optional(v.bytes()),
       name: v.string(),
       orgId: v.id("organizations"),
     }),
@@ -47,6 +48,7 @@ export const getDockForSync = internalQuery({
     return {
       provider: dock.provider,
       encryptedApiKey: dock.encryptedApiKey,
+      encryptedSpacesKey: dock.encryptedSpacesKey,
       name: dock.name,
       orgId: dock.orgId,
     };
@@ -136,6 +138,8 @@ export const vDockSummary = v.object({
   orgId: v.id("organizations"),
   name: v.string(),
   provider: vProvider,
+  // Whether a Spaces key pair is stored (DigitalOcean); never the key or its id.
+  hasSpacesKey: v.boolean(),
   ...dockStatusFields,
 });
 
@@ -178,6 +182,7 @@ async function dockSummary(ctx: QueryCtx, dock: Doc<"docks">, viewer: boolean, c
     orgId: dock.orgId,
     name: dock.name,
     provider: dock.provider,
+    hasSpacesKey: dock.encryptedSpacesKey !== undefined,
     syncState: dock.syncState,
     syncStartedAt: dock.syncStartedAt,
     lastSyncStatus: dock.lastSyncStatus,

@@ -7,7 +7,7 @@ import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import type { ActionCtx } from "../_generated/server";
 import { utf8Length } from "../lib/documentLimits";
-import { decryptApiKey, dockKeyBinding } from "../lib/encryption";
+import { decryptApiKey, dockKeyBinding, spacesKeyBinding } from "../lib/encryption";
 import { numberFromEnv } from "../lib/settings";
 import {
   SYNCED_TYPES,
@@ -26,7 +26,9 @@ import {
   ProviderError,
   secretRedactor,
   type RetryPolicy,
+  type S3KeyPair,
 } from "./http";
+import { parseS3KeyPair } from "./s3";
 import { moreUrgentCode, SYNC_BUDGET_MS } from "./lease";
 import { SyncProgressTracker } from "./progress";
 import { getAdapter } from "./registry";
@@ -580,11 +582,23 @@ export async function runDockSync(
     await finish(errorMessage(e), "CONFIGURATION");
     return;
   }
+  // The dock's second credential (a Spaces key pair), if it holds one; a pair
+  // that does not decrypt costs only the types that need it.
+  let s3Key: S3KeyPair | undefined;
+  let s3KeyError: string | undefined;
+  if (dock.encryptedSpacesKey !== undefined) {
+    try {
+      s3Key = parseS3KeyPair(await decryptApiKey(dock.encryptedSpacesKey, spacesKeyBinding(dock.orgId)));
+    } catch (e) {
+      s3KeyError = `the Spaces key: ${errorMessage(e)}`;
+    }
+  }
   const adapter = getAdapter(dock.provider);
   const concurrency = numberFromEnv("SYNC_PAGE_CONCURRENCY", DEFAULT_PAGE_CONCURRENCY);
   const options = {
     provider: dock.provider,
     token,
+    s3Key,
     retry: retryPolicyFromEnv(),
     deadline: startedAt + SYNC_BUDGET_MS,
     concurrency,
@@ -596,7 +610,10 @@ export async function runDockSync(
     // A window the listing used up pauses the lookups too.
     pace: client.pace,
   });
-  const redact = secretRedactor(token);
+  const redactors = [token, s3Key?.secretAccessKey, s3Key?.accessKeyId].flatMap((secret) =>
+    secret === undefined ? [] : [secretRedactor(secret)],
+  );
+  const redact = (text: string) => redactors.reduce((out, r) => r(out), text);
   let serverNames: ServerNames | undefined;
   const readServerNames = async (): Promise<ServerNames> => {
     const names: ServerNames = new Map();
@@ -615,10 +632,18 @@ export async function runDockSync(
 
   // One type at a time, servers first: a volume's row names the server it is
   // attached to, and one streamed listing at a time bounds the action's memory.
-  const types = SYNCED_TYPES.filter((t) => adapter.list[t] !== undefined);
+  // A type that needs a key pair the dock does not hold is not synced: its
+  // stats stay absent, which is how the dock says so.
+  const types = SYNCED_TYPES.filter(
+    (t) => adapter.list[t] !== undefined && (adapter.needsS3Key[t] !== true || s3Key !== undefined || s3KeyError !== undefined),
+  );
   const progress = new SyncProgressTracker();
   try {
     for (const type of types) {
+      if (adapter.needsS3Key[type] === true && s3Key === undefined) {
+        stats[type] = { ...emptyStats(), error: truncate(s3KeyError ?? ""), errorCode: "CONFIGURATION" };
+        continue;
+      }
       // The servers as they stand after their own sync (listed now, or kept
       // when their listing failed or an item was unreadable).
       if (type !== "servers" && adapter.needsServerNames && serverNames === undefined) {

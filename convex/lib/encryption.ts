@@ -75,3 +75,11 @@ export async function decryptApiKey(bytes: ArrayBuffer, boundTo = ""): Promise<s
 export function dockKeyBinding(orgId: string): string {
   return `org:${orgId}`;
 }
+
+/**
+ * What a dock's Spaces key ciphertext is bound to: its organization and this
+ * use, so it cannot stand in for the API token's ciphertext or the reverse.
+ */
+export function spacesKeyBinding(orgId: string): string {
+  return `org:${orgId}:spaces`;
+}

@@ -29,6 +29,16 @@ export function s3ListBucketsUrl(): string | undefined {
   return env.VULTR_S3_URL;
 }
 
+/**
+ * Where DigitalOcean Spaces ListBuckets requests go instead of
+ * https://<region>.digitaloceanspaces.com/: `<this>/<that host>/` (the
+ * emulator). Unset in production. Only Spaces region hosts are ever asked
+ * (adapters/digitalocean/spaces.ts).
+ */
+export function spacesListBucketsUrl(): string | undefined {
+  return env.DIGITALOCEAN_SPACES_URL;
+}
+
 type NumberSetting =
   | "SYNC_REQUEST_TIMEOUT_MS"
   | "SYNC_MAX_ATTEMPTS"

@@ -19,6 +19,11 @@ export interface ProviderAccount {
   buckets: Record<string, unknown>[];
   /** Vultr Object Storage subscriptions, S3 keys included (GET /v2/object-storage). */
   objectStorages?: Record<string, unknown>[];
+  /**
+   * DigitalOcean: the Spaces access key pair S3 ListBuckets accepts. Its buckets are `buckets`
+   * ({ name, region, creation_date }), answered per region at <region>.digitaloceanspaces.com.
+   */
+  spacesKey?: { accessKeyId: string; secretAccessKey: string };
 }
 
 /**
@@ -380,6 +385,23 @@ function vultrBuckets(
 
 // ---------------------------------------------------------------------------
 // DigitalOcean
+
+// Spaces regions buckets are spread over (a subset of DigitalOcean's). Every
+// fifth reuses the previous name in the next region: names are unique per
+// region only, and consumers must key Spaces buckets by region and name.
+const SPACES_REGIONS = ["nyc3", "ams3", "fra1", "sgp1", "sfo3"] as const;
+
+export function spacesBuckets(rng: Rng, count: number, firstIndex: number, next: () => number): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = firstIndex + i;
+    const previous = out[out.length - 1];
+    const region = SPACES_REGIONS[n % SPACES_REGIONS.length];
+    const name = previous && n % 5 === 4 ? String(previous.name) : `${pick(rng, ROLES)}-${pick(rng, BUCKET_WORDS)}-${n.toString(36)}`;
+    out.push({ name, region, creation_date: new Date(next()).toISOString() });
+  }
+  return out;
+}
 
 const DO_REGIONS = [
   { slug: "nyc1", name: "New York 1" },
@@ -754,7 +776,7 @@ function attachmentPlan(rng: Rng, volumes: number, servers: number, ratio: numbe
 
 /**
  * Builds one provider account; the same options always give the same account.
- * DigitalOcean buckets are always empty; Vultr has buckets (in `objectStorages`
+ * DigitalOcean has Spaces buckets (and a Spaces key pair) only when `buckets` is given; Vultr has buckets (in `objectStorages`
  * subscriptions) only when `buckets` is given.
  */
 export function generateAccount(provider: Provider, opts: GenerateOptions): ProviderAccount {
@@ -802,7 +824,19 @@ export function generateAccount(provider: Provider, opts: GenerateOptions): Prov
         server?.volume_ids.push(volume.id);
         return volume;
       });
-      return { token, owner, servers: asRecords(servers), volumes: asRecords(volumes), buckets: [] };
+      // Spaces buckets only when asked for: accounts generated for volumes stay as they were.
+      const spacesCount = Math.max(0, Math.floor(opts.buckets ?? 0));
+      if (spacesCount === 0) return { token, owner, servers: asRecords(servers), volumes: asRecords(volumes), buckets: [] };
+      const rb = rngFor(seed, "digitalocean/spaces");
+      const bt = timeline(rb, spacesCount, "2022-05-01T00:00:00Z", 900);
+      return {
+        token,
+        owner,
+        servers: asRecords(servers),
+        volumes: asRecords(volumes),
+        buckets: spacesBuckets(rb, spacesCount, 0, bt),
+        spacesKey: { accessKeyId: `DO${chars(rb, ALNUM, 18)}`, secretAccessKey: chars(rb, KEY_CHARS, 43) },
+      };
     }
     case "linode": {
       const at = timeline(rs, serverCount, "2022-01-10T00:00:00Z", 700);
@@ -837,7 +871,7 @@ const DEFAULT_SEED = 20_240_611;
 export function defaultAccounts(): Record<Provider, ProviderAccount> {
   return {
     vultr: generateAccount("vultr", { seed: DEFAULT_SEED, servers: 4, volumes: 8, attachedRatio: 0.625, buckets: 6, objectStorages: 2 }),
-    digitalocean: generateAccount("digitalocean", { seed: DEFAULT_SEED, servers: 4, volumes: 8, attachedRatio: 0.625 }),
+    digitalocean: generateAccount("digitalocean", { seed: DEFAULT_SEED, servers: 4, volumes: 8, attachedRatio: 0.625, buckets: 5 }),
     linode: generateAccount("linode", { seed: DEFAULT_SEED, servers: 3, volumes: 6, attachedRatio: 0.5, buckets: 8 }),
   };
 }

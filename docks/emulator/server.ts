@@ -83,6 +83,12 @@ export interface Emulator {
    * ListBuckets, signature checked with the subscription's keys.
    */
   vultrS3Url: string;
+  /**
+   * Where DigitalOcean Spaces requests go (DIGITALOCEAN_SPACES_URL): `<this>/<region>.digitaloceanspaces.com/`
+   * is that region's ListBuckets, signature checked (credential scope: that region) with the
+   * account's Spaces key pair.
+   */
+  digitaloceanSpacesUrl: string;
   /** "missing": GET /v2/object-storage/{id}/bucket answers 404, as where Vultr does not serve it yet. */
   vultrBucketEndpoint: "available" | "missing";
   /**
@@ -506,6 +512,16 @@ function segments3(url: URL): string[] {
   return url.pathname.split("/").slice(3).filter((p) => p !== "");
 }
 
+function listAllMyBuckets(ownerId: string, displayName: string, buckets: { name: unknown; date: unknown }[]): { status: number; xml: string } {
+  const xml =
+    '<?xml version="1.0" encoding="UTF-8"?>' +
+    '<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+    `<Owner><ID>${xmlEscape(ownerId)}</ID><DisplayName>${xmlEscape(displayName)}</DisplayName></Owner><Buckets>` +
+    buckets.map((b) => `<Bucket><Name>${xmlEscape(String(b.name))}</Name><CreationDate>${xmlEscape(String(b.date))}</CreationDate></Bucket>`).join("") +
+    "</Buckets></ListAllMyBucketsResult>";
+  return { status: 200, xml };
+}
+
 function s3Error(status: number, code: string, message: string, accessKey?: string): { status: number; xml: string } {
   // S3 names the access key id in some errors; never the secret.
   const key = accessKey === undefined ? "" : `<AWSAccessKeyId>${xmlEscape(accessKey)}</AWSAccessKeyId>`;
@@ -657,7 +673,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     const arrived = Date.now();
     const url = new URL(req.url ?? "/", "http://emulator.invalid");
     const segments = url.pathname.split("/");
-    if (segments[1] === "vultr-s3") {
+    if (segments[1] === "vultr-s3" || segments[1] === "do-spaces") {
       await handleS3(req, res, url, segments, arrived);
       return;
     }
@@ -685,8 +701,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     else send(res, answer);
   }
 
-  // Vultr S3 ListBuckets at /vultr-s3/<s3_hostname>/: the request must be signed (SigV4) with the
-  // keys of a subscription on that host; answers are S3's XML, errors included.
+  // Vultr S3 ListBuckets at /vultr-s3/<s3_hostname>/ and DigitalOcean Spaces ListBuckets at
+  // /do-spaces/<region>.digitaloceanspaces.com/: the request must be signed (SigV4) with keys
+  // S3 knows there; answers are S3's XML, errors included.
   async function handleS3(
     req: http.IncomingMessage,
     res: http.ServerResponse,
@@ -695,15 +712,16 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     arrived: number,
   ): Promise<void> {
     const host = decodeURIComponent(segments[2] ?? "");
+    const provider: Provider = segments[1] === "do-spaces" ? "digitalocean" : "vultr";
     const path = `/s3/${host}`;
-    const record: RequestRecord = { provider: "vultr", method: req.method ?? "GET", path, query: Object.fromEntries(url.searchParams.entries()), status: 0, at: arrived };
+    const record: RequestRecord = { provider, method: req.method ?? "GET", path, query: Object.fromEntries(url.searchParams.entries()), status: 0, at: arrived };
     requests.push(record);
     const scope = new Set<() => void>();
     res.on("close", () => {
       for (const cancel of [...scope]) cancel();
     });
     if (!(await wait(latencyMs, scope))) return;
-    const answer = decideS3(req, url, host);
+    const answer = provider === "digitalocean" ? decideSpaces(req, url, host) : decideS3(req, url, host);
     if (closed || res.destroyed) return;
     record.status = answer.status;
     const text = answer.xml;
@@ -715,24 +733,56 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     res.end(text);
   }
 
-  function decideS3(req: http.IncomingMessage, url: URL, host: string): { status: number; xml: string; headers?: Record<string, string> } {
-    const account = accounts.vultr;
-    const subscriptions = (account.objectStorages ?? []).filter((s) => s.s3_hostname === host);
-    if (segments3(url).length > 0 || subscriptions.length === 0) return s3Error(404, "NoSuchBucket", "The specified bucket does not exist.");
-    if ((req.method ?? "GET") !== "GET") return s3Error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
-    const fault = takeFault("vultr", `/s3/${host}`, 1);
+  // A fault queued for an S3 host: 429 as S3's SlowDown, 500 and 503 as S3 answers them.
+  function s3FaultAnswer(provider: Provider, host: string): { status: number; xml: string; headers?: Record<string, string> } | undefined {
+    const fault = takeFault(provider, `/s3/${host}`, 1);
     if (fault?.kind === "429") {
       return { ...s3Error(503, "SlowDown", "Please reduce your request rate."), headers: { "Retry-After": String(fault.retryAfterSeconds ?? 1) } };
     }
     if (fault?.kind === "500") return s3Error(500, "InternalError", "We encountered an internal error. Please try again.");
     if (fault?.kind === "503") return s3Error(503, "ServiceUnavailable", "Please reduce your request rate.");
+    return undefined;
+  }
+
+  function decideS3(req: http.IncomingMessage, url: URL, host: string): { status: number; xml: string; headers?: Record<string, string> } {
+    const account = accounts.vultr;
+    const subscriptions = (account.objectStorages ?? []).filter((s) => s.s3_hostname === host);
+    if (segments3(url).length > 0 || subscriptions.length === 0) return s3Error(404, "NoSuchBucket", "The specified bucket does not exist.");
+    if ((req.method ?? "GET") !== "GET") return s3Error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
+    const faulted = s3FaultAnswer("vultr", host);
+    if (faulted !== undefined) return faulted;
+    const checked = checkSigV4(req, url, (accessKey) => {
+      const subscription = subscriptions.find((s) => s.s3_access_key === accessKey);
+      if (!subscription || state.vultrS3SecretOverrides[accessKey] === null) return null;
+      const secret = Object.hasOwn(state.vultrS3SecretOverrides, accessKey)
+        ? String(state.vultrS3SecretOverrides[accessKey])
+        : String(subscription.s3_secret_key);
+      return { secret, owner: subscription };
+    });
+    if ("status" in checked) return checked;
+    const subscription = checked.owner;
+    // One S3 user per subscription: its own buckets only.
+    const buckets = account.buckets.filter((b) => b.object_storage_id === subscription.id);
+    return listAllMyBuckets(String(subscription.id), String(subscription.label), buckets.map((b) => ({ name: b.name, date: s3Date(String(b.date_created)) })));
+  }
+
+  /**
+   * SigV4 as S3 checks it: the key's secret (null: an unknown key) and what it belongs to, or
+   * the S3 error answer. Any region in the credential scope; `region`, when given, must match.
+   */
+  function checkSigV4<T>(
+    req: http.IncomingMessage,
+    url: URL,
+    secretOf: (accessKey: string) => { secret: string; owner: T } | null,
+    region?: string,
+  ): { owner: T } | { status: number; xml: string } {
     const auth = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/s3\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/.exec(
       req.headers.authorization ?? "",
     );
     if (!auth) return s3Error(403, "AccessDenied", "Access Denied");
-    const [, accessKey, date, region, signedHeaders, signature] = auth;
-    const subscription = subscriptions.find((s) => s.s3_access_key === accessKey);
-    if (!subscription || state.vultrS3SecretOverrides[accessKey] === null) {
+    const [, accessKey, date, scopeRegion, signedHeaders, signature] = auth;
+    const known = secretOf(accessKey);
+    if (known === null) {
       return s3Error(403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.", accessKey);
     }
     const names = signedHeaders.split(";");
@@ -749,28 +799,39 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       .join("&");
     const headerLines = names.map((n) => `${n}:${String(req.headers[n] ?? "").trim().replace(/\s+/g, " ")}\n`).join("");
     const canonical = ["GET", rawPath, query, headerLines, signedHeaders, payloadHash].join("\n");
-    const scope = `${date}/${region}/s3/aws4_request`;
+    const scope = `${date}/${scopeRegion}/s3/aws4_request`;
     const toSign = ["AWS4-HMAC-SHA256", amzDate, scope, createHash("sha256").update(canonical).digest("hex")].join("\n");
-    const secret = Object.hasOwn(state.vultrS3SecretOverrides, accessKey)
-      ? String(state.vultrS3SecretOverrides[accessKey])
-      : String(subscription.s3_secret_key);
+    const secret = known.secret;
     let key: Buffer = createHmac("sha256", `AWS4${secret}`).update(date).digest();
-    for (const part of [region, "s3", "aws4_request"]) key = createHmac("sha256", key).update(part).digest();
+    for (const part of [scopeRegion, "s3", "aws4_request"]) key = createHmac("sha256", key).update(part).digest();
     const expected = createHmac("sha256", key).update(toSign).digest();
     if (!timingSafeEqual(expected, Buffer.from(signature, "hex"))) {
       return s3Error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided. Check your key and signing method.", accessKey);
     }
-    // One S3 user per subscription: its own buckets only.
-    const buckets = account.buckets.filter((b) => b.object_storage_id === subscription.id);
-    const xml =
-      '<?xml version="1.0" encoding="UTF-8"?>' +
-      '<ListAllMyBucketsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
-      `<Owner><ID>${xmlEscape(String(subscription.id))}</ID><DisplayName>${xmlEscape(String(subscription.label))}</DisplayName></Owner><Buckets>` +
-      buckets
-        .map((b) => `<Bucket><Name>${xmlEscape(String(b.name))}</Name><CreationDate>${xmlEscape(s3Date(String(b.date_created)))}</CreationDate></Bucket>`)
-        .join("") +
-      "</Buckets></ListAllMyBucketsResult>";
-    return { status: 200, xml };
+    if (region !== undefined && scopeRegion !== region) {
+      return s3Error(403, "SignatureDoesNotMatch", `The credential scope names region ${scopeRegion}, not ${region}.`, accessKey);
+    }
+    return { owner: known.owner };
+  }
+
+  // Spaces ListBuckets for one region's endpoint: the account's buckets in that region.
+  function decideSpaces(req: http.IncomingMessage, url: URL, host: string): { status: number; xml: string; headers?: Record<string, string> } {
+    const account = accounts.digitalocean;
+    const region = /^([a-z]{3}[0-9])\.digitaloceanspaces\.com$/.exec(host)?.[1];
+    if (region === undefined || segments3(url).length > 0) return s3Error(404, "NoSuchBucket", "The specified bucket does not exist.");
+    if ((req.method ?? "GET") !== "GET") return s3Error(405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
+    const faulted = s3FaultAnswer("digitalocean", host);
+    if (faulted !== undefined) return faulted;
+    const key = account.spacesKey;
+    const checked = checkSigV4(
+      req,
+      url,
+      (accessKey) => (key !== undefined && key.accessKeyId === accessKey ? { secret: key.secretAccessKey, owner: key } : null),
+      region,
+    );
+    if ("status" in checked) return checked;
+    const buckets = account.buckets.filter((b) => b.region === region);
+    return listAllMyBuckets(account.owner.uuid, account.owner.uuid, buckets.map((b) => ({ name: b.name, date: b.creation_date })));
   }
 
   // Writes only as fast as the client reads, and stops when it hangs up, so a
@@ -946,6 +1007,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   const state: Emulator = {
     baseUrls: { vultr: `${origin}/vultr`, digitalocean: `${origin}/digitalocean`, linode: `${origin}/linode` },
     vultrS3Url: `${origin}/vultr-s3`,
+    digitaloceanSpacesUrl: `${origin}/do-spaces`,
     vultrBucketEndpoint: opts.vultrBucketEndpoint ?? "available",
     vultrS3SecretOverrides: {},
     port,

@@ -1,5 +1,5 @@
 // Where a DigitalOcean droplet becomes a `servers` row and a DigitalOcean
-// volume becomes a `blockVolumes` row.
+// volume becomes a `blockVolumes` row; Spaces buckets: ./spaces.ts.
 import { defineAdapter } from "../../defineAdapter";
 import {
   ItemError,
@@ -13,6 +13,7 @@ import {
 } from "../../parse";
 import type { Enrich } from "../../sync";
 import { DigitalOceanAPI } from "./api";
+import { lookupSpacesBucket, parseSpacesBucket, spacesBucketPages } from "./spaces";
 
 function regionSlug(item: Item): string {
   const region = item.region;
@@ -107,5 +108,12 @@ export const digitalOceanAdapter = defineAdapter({
     lookup: (client, id) => new DigitalOceanAPI(client).getVolume(id),
     parse: parseDigitalOceanVolume,
     enrich: attachDropletNames,
+  },
+  // Only for a dock with a Spaces key pair: DigitalOcean's API lists no buckets.
+  buckets: {
+    list: spacesBucketPages,
+    lookup: lookupSpacesBucket,
+    parse: parseSpacesBucket,
+    needsS3Key: true,
   },
 });
