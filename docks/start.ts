@@ -1,7 +1,8 @@
 // The main job (`npm start`): runs this module's Convex functions on
 // convex-test's in-memory backend against the provider emulator (or, with
-// VULTR_API_KEY / DIGITALOCEAN_TOKEN / LINODE_TOKEN set, real accounts, GET
-// only), connects one dock per provider, syncs, and prints what the
+// VULTR_API_KEY / DIGITALOCEAN_TOKEN / LINODE_TOKEN set, and optionally
+// SPACES_ACCESS_KEY_ID / SPACES_SECRET_ACCESS_KEY, real accounts, GET only),
+// connects one dock per provider, syncs, and prints what the
 // dashboard would show; with the emulator it then changes the accounts,
 // syncs again and prints the difference. Exits 1 when a sync failed.
 import { randomBytes } from "node:crypto";
@@ -14,6 +15,7 @@ import type { Provider } from "../convex/validators";
 import { convexModules } from "./convexModules";
 import { applyChanges, defaultAccounts } from "./emulator/accounts";
 import { startEmulator, type Emulator } from "./emulator/server";
+import { SPACES_URL_ENV, spacesDockArgs } from "./spaces";
 
 const REAL_TOKEN_ENV: Record<Provider, string> = {
   vultr: "VULTR_API_KEY",
@@ -266,6 +268,8 @@ async function main(): Promise<number> {
     for (const p of PROVIDERS) process.env[BASE_URL_ENV[p]] = emulator.baseUrls[p];
     // Where the emulator answers S3 for Vultr's Object Storage hosts.
     process.env.VULTR_S3_URL = emulator.vultrS3Url;
+    // And for DigitalOcean Spaces, which the DigitalOcean dock lists with its Spaces key.
+    process.env[SPACES_URL_ENV] = emulator.digitaloceanSpacesUrl;
     tokens = Object.fromEntries(PROVIDERS.map((p) => [p, emulator!.accounts[p].token]));
     console.log(`Provider emulator on http://127.0.0.1:${emulator.port} (Vultr, DigitalOcean, Linode)`);
   }
@@ -283,6 +287,9 @@ async function main(): Promise<number> {
         name: `${NAMES[provider]} account`,
         provider,
         apiKey: tokens[provider]!,
+        // A DigitalOcean dock's optional Spaces key pair (SPACES_ACCESS_KEY_ID /
+        // SPACES_SECRET_ACCESS_KEY with a real account).
+        ...spacesDockArgs(provider, emulator),
       });
       console.log(`[${elapsed()}] connected ${NAMES[provider]}; first sync started`);
       dockIds.push(dockId);
