@@ -140,6 +140,44 @@ export type Pace = { pausedUntil: number };
 // an action has.
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
+/**
+ * A response body read a chunk at a time, so an endless or huge answer is
+ * cut off at `maxBytes` instead of filling the action's memory; a declared
+ * Content-Length past it is refused unread. `tooLarge` makes the error.
+ */
+export async function readCappedBody(
+  response: Response,
+  maxBytes: number,
+  tooLarge: (detail: string) => Error,
+): Promise<string> {
+  const declared = response.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge(`Content-Length ${Number(declared)}`);
+  }
+  if (response.body === null) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge("more than that arrived");
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
 // The largest listing one sync reads: above any real account, far below what
 // a lying total could make the pager fetch (ten million is 20,000 requests),
 // and small enough that the sync action's map of the dock's rows by key
@@ -459,35 +497,11 @@ export class ProviderClient {
     );
   }
 
-  // The body, read a chunk at a time so an endless or huge answer is cut off
-  // at maxBodyBytes instead of filling the memory.
+  // The body, cut off at maxBodyBytes (readCappedBody).
   private async readBody(endpoint: string, response: Response): Promise<string> {
-    const declared = response.headers.get("content-length");
-    if (declared !== null && Number(declared) > this.maxBodyBytes) {
-      await response.body?.cancel().catch(() => undefined);
-      throw this.tooLarge(endpoint, response.status, `Content-Length ${Number(declared)}`);
-    }
-    if (response.body === null) return "";
-    const reader = response.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > this.maxBodyBytes) {
-        await reader.cancel().catch(() => undefined);
-        throw this.tooLarge(endpoint, response.status, `more than that arrived`);
-      }
-      chunks.push(value);
-    }
-    const bytes = new Uint8Array(size);
-    let at = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, at);
-      at += chunk.byteLength;
-    }
-    return new TextDecoder().decode(bytes);
+    return await readCappedBody(response, this.maxBodyBytes, (detail) =>
+      this.tooLarge(endpoint, response.status, detail),
+    );
   }
 
   private async attempt(endpoint: string, query: Record<string, string>, cancel?: AbortSignal): Promise<Json> {

@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_RETRY_POLICY,
   IncompleteListingError,
+  readCappedBody,
   ProviderError,
   redactSecret,
   type S3KeyPair,
@@ -246,32 +247,11 @@ export function s3HostUrl(hostname: string, override: string | undefined): URL {
 }
 
 async function readBounded(response: Response): Promise<string> {
-  const declared = Number(response.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > DEFAULT_MAX_BODY_BYTES) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new Error(`the answer is larger than ${DEFAULT_MAX_BODY_BYTES} bytes`);
-  }
-  if (response.body === null) return "";
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > DEFAULT_MAX_BODY_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      throw new Error(`the answer is larger than ${DEFAULT_MAX_BODY_BYTES} bytes`);
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    bytes.set(c, offset);
-    offset += c.byteLength;
-  }
-  return new TextDecoder().decode(bytes);
+  return await readCappedBody(
+    response,
+    DEFAULT_MAX_BODY_BYTES,
+    () => new Error(`the answer is larger than ${DEFAULT_MAX_BODY_BYTES} bytes`),
+  );
 }
 
 export type S3Options = { timeoutMs?: number; sleep?: (ms: number) => Promise<void> };
