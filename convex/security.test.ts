@@ -120,8 +120,6 @@ function isArrayBuffer(value: unknown): value is ArrayBuffer {
 /** A JSON-comparable copy: bytes become hex strings so they are compared (and searched) too. */
 function plain(value: unknown): unknown {
   if (isArrayBuffer(value)) return `bytes:${hex(new Uint8Array(value))}`;
-  // int64 fields (the storage totals): digits, as JSON has no bigint.
-  if (typeof value === "bigint") return `int64:${value}`;
   if (Array.isArray(value)) return value.map(plain);
   if (value !== null && typeof value === "object") {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));

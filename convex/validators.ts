@@ -325,24 +325,25 @@ export const storageTotalsFields = {
   provider: vProvider,
   type: vStorageType,
   region: v.string(),
-  // Sums as int64 (resources/totals.ts, TotalsAmounts): exact whatever is
-  // added and taken away.
-  count: v.int64(),
+  // Sums of whole numbers as decimal text (resources/totals.ts,
+  // StoredAmounts): exact whatever is added and taken away, and unbounded,
+  // where a float drifts past 2^53 and an int64 overflows at 2^63.
+  count: v.string(),
   // Volumes: sum of sizeGb, and of the rows without attachedToInstance.
-  sizeGb: v.int64(),
-  unattachedCount: v.int64(),
-  unattachedGb: v.int64(),
+  sizeGb: v.string(),
+  unattachedCount: v.string(),
+  unattachedGb: v.string(),
   // Buckets: sums of sizeBytes and objectCount over the rows that report a
   // size.
-  sizeBytes: v.int64(),
-  objectCount: v.int64(),
+  sizeBytes: v.string(),
+  objectCount: v.string(),
   // Rows of either type whose size is unknown or unusable (not a whole
   // number from 0 to 2^53): counted, not summed.
-  unsizedCount: v.int64(),
+  unsizedCount: v.string(),
   // Sum of monthlyCost (US dollars a month) in micro-dollars over the rows
   // that carry one, and how many rows carry none (unknown, not free).
-  pricedCostMicros: v.int64(),
-  unpricedCount: v.int64(),
+  pricedCostMicros: v.string(),
+  unpricedCount: v.string(),
 };
 
 // A dock's totals being rebuilt from its rows: rows created at or before
@@ -356,6 +357,9 @@ export const storageTotalsRebuildFields = {
   // False until the run has deleted the dock's old totals, in batches, before
   // counting anything (absent: cleared, as runs started before this field).
   cleared: v.optional(v.boolean()),
+  // When the run started: a run whose batches stopped (a crash) is started
+  // over by the cron once it is an hour old.
+  startedAt: v.optional(v.number()),
 };
 
 // What getStorageSummary answers, ready to render: per type, the whole, per

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "vitest";
 import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
-import { zeroAmounts } from "../resources/totals";
+import { storedAmounts, zeroAmounts } from "../resources/totals";
 import { newTest, seedDock, seedOrg } from "../test.setup";
 
 describe("the cron with old docks to heal", () => {
@@ -23,7 +23,7 @@ describe("the cron with old docks to heal", () => {
         await t.run(async (ctx) => {
           for (let i = b; i < b + 1000; i++) {
             await ctx.db.insert("storageTotals", {
-              orgId, dockId, provider: "vultr", type: "blockVolumes", region: `r${i}`, ...zeroAmounts(), count: 1n,
+              orgId, dockId, provider: "vultr", type: "blockVolumes", region: `r${i}`, ...storedAmounts(zeroAmounts()), count: "1",
             });
           }
         });

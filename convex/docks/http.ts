@@ -451,7 +451,9 @@ export class ProviderClient {
   readonly baseUrl: string;
   private readonly token: string;
   private readonly policy: RetryPolicy;
-  private readonly deadline: number;
+  // When this sync's time budget ends (ms since the epoch): the S3 listings,
+  // which do not go through this client, keep to it too.
+  readonly deadline: number;
   private readonly concurrency: number;
   private readonly maxBodyBytes: number;
   private readonly maxItems: number;

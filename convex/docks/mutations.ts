@@ -154,6 +154,8 @@ export const deleteDock = mutation({
       syncProgress: undefined,
       // Never due again: the cron's range by nextSyncAt does not reach it.
       nextSyncAt: Number.MAX_SAFE_INTEGER,
+      // Its totals go with its rows: nothing for the cron to rebuild.
+      storageTotalsBuiltAt: dock.storageTotalsBuiltAt ?? Date.now(),
     });
     await recordAudit(ctx, dock, "dock.deleted", user._id);
     await ctx.scheduler.runAfter(0, internal.docks.mutations.purgeDock, { dockId });

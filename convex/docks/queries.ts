@@ -278,6 +278,9 @@ export const checkDockAccess = internalQuery({
 });
 
 const MAX_AUDIT_PAGE = 200;
+// An entry is small; the byte bound holds a page re-run with endCursor (which
+// reads to the cursor, whatever numItems says) inside Convex's limits too.
+const MAX_AUDIT_PAGE_BYTES = 4 * 1024 * 1024;
 
 /** The org's audit log, newest first; admins and owners only (others see an empty page). */
 export const listAuditLogs = query({
@@ -286,7 +289,7 @@ export const listAuditLogs = query({
   handler: async (ctx, { orgId, paginationOpts }) => {
     const readable = await readableOrgIds(ctx, orgId, CAPABILITIES.readAudit);
     if (readable.length === 0) return EMPTY_PAGE;
-    const opts = checkedPageOptions(paginationOpts, MAX_AUDIT_PAGE);
+    const opts = checkedPageOptions(paginationOpts, MAX_AUDIT_PAGE, MAX_AUDIT_PAGE_BYTES);
     return await readPage(opts, () =>
       ctx.db
         .query("auditLogs")

@@ -200,10 +200,13 @@ function child(node: XmlElement, name: string): XmlElement | undefined {
 export function parseListBuckets(xml: string): { buckets: S3Bucket[]; truncated: boolean } {
   const root = parseXml(xml);
   if (root.name !== "ListAllMyBucketsResult") throw new Error(`the answer is <${root.name}>, not ListAllMyBucketsResult`);
+  // An account without buckets still answers <Buckets/>: an answer without
+  // it, or with something else in it, is not a listing to delete rows by.
   const list = child(root, "Buckets");
+  if (list === undefined) throw new Error("the answer has no <Buckets> element");
   const buckets: S3Bucket[] = [];
-  for (const b of list?.children ?? []) {
-    if (b.name !== "Bucket") continue;
+  for (const b of list.children) {
+    if (b.name !== "Bucket") throw new Error(`<Buckets> holds <${b.name}>, not only <Bucket>`);
     const name = child(b, "Name")?.text ?? "";
     if (name === "") throw new Error("a bucket without a name");
     buckets.push({ name, date_created: child(b, "CreationDate")?.text ?? "" });
@@ -254,7 +257,15 @@ async function readBounded(response: Response): Promise<string> {
   );
 }
 
-export type S3Options = { timeoutMs?: number; sleep?: (ms: number) => Promise<void> };
+export type S3Options = {
+  timeoutMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  // The sync's time budget (ProviderClient.deadline), ms since the epoch.
+  deadline?: number;
+};
+
+// The longest Retry-After a ListBuckets waits out.
+const S3_MAX_WAIT_MS = 30_000;
 
 /**
  * One ListBuckets target: held in the action's memory only, never stored or
@@ -295,12 +306,21 @@ export async function listBucketsSigned(target: S3Target, options: S3Options = {
   const fail = s3Failure(target);
   const timeoutMs = options.timeoutMs ?? DEFAULT_RETRY_POLICY.timeoutMs;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
   for (let attempt = 1; ; attempt++) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) throw fail(null, "this sync's time budget ran out before the request", false);
     try {
-      return await listOnce(target, timeoutMs, fail);
+      // No attempt outlives the sync's budget.
+      return await listOnce(target, Math.min(timeoutMs, remaining), fail);
     } catch (e) {
       if (!(e instanceof ProviderError) || !e.retryable || attempt >= S3_ATTEMPTS) throw e;
-      await sleep(e.retryAfterMs ?? 250 * 2 ** attempt);
+      // A Retry-After longer than S3_MAX_WAIT_MS, or past the budget, is not
+      // waited out: the listing fails now (nothing is deleted) and the next
+      // sync asks again.
+      const wait = e.retryAfterMs ?? 250 * 2 ** attempt;
+      if (wait > S3_MAX_WAIT_MS || Date.now() + wait >= deadline) throw e;
+      await sleep(wait);
     }
   }
 }

@@ -27,7 +27,8 @@ export async function readPage<T>(opts: PaginationOptions, read: () => Promise<T
   try {
     return await read();
   } catch (error) {
-    if (opts.cursor !== null && !(error instanceof ConvexError) && /cursor/i.test(String((error as Error).message))) {
+    const clientCursor = opts.cursor !== null || (opts.endCursor ?? null) !== null;
+    if (clientCursor && !(error instanceof ConvexError) && /cursor|json/i.test(String((error as Error).message))) {
       fail("INVALID_ARGUMENT", "This page cursor cannot be read; start again from the first page.");
     }
     throw error;

@@ -153,7 +153,7 @@ describe("what a sync's changes do to the totals", () => {
     expect(after).toEqual(await recount(t, { orgIds: [orgId] }));
     // One totals document per region with rows, none left at zero.
     const docs = await totalsDocs(t, dockId);
-    expect(docs.every((d) => d.count > 0)).toBe(true);
+    expect(docs.every((d) => BigInt(d.count) > 0n)).toBe(true);
     const volumeRegions = docs.filter((d) => d.type === "blockVolumes").map((d) => d.region);
     expect(volumeRegions.sort()).toEqual(after.blockVolumes.byRegion.map((r) => r.region).sort());
   });
@@ -266,7 +266,7 @@ describe("rebuilding a dock's totals", () => {
     const b = await orgWithDock(t, "linode");
     const expected = [await recount(t, { orgIds: [a.orgId] }), await recount(t, { orgIds: [b.orgId] })];
     await t.run(async (ctx) => {
-      for (const doc of await ctx.db.query("storageTotals").collect()) await ctx.db.patch("storageTotals", doc._id, { count: 99n });
+      for (const doc of await ctx.db.query("storageTotals").collect()) await ctx.db.patch("storageTotals", doc._id, { count: "99" });
     });
     await t.mutation(internal.resources.totals.rebuildAllStorageTotals, {});
     await t.finishAllScheduledFunctions(() => undefined);

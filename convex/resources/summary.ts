@@ -13,7 +13,7 @@ import {
   type StorageType,
 } from "../validators";
 import { collectForOrgs } from "../lib/boundedLists";
-import { AMOUNT_KEYS, zeroAmounts, type TotalsAmounts } from "./totals";
+import { AMOUNT_KEYS, amountsOf, zeroAmounts, type TotalsAmounts } from "./totals";
 
 /**
  * Without orgId: every org the caller can read; an org the caller cannot read,
@@ -114,14 +114,15 @@ export function summarize(
   for (const doc of docs) {
     if (clearing.has(doc.dockId)) continue;
     const s = sums[doc.type];
-    addInto(s.total, doc);
+    const amounts = amountsOf(doc);
+    addInto(s.total, amounts);
     const p = s.byProvider.get(doc.provider) ?? zeroAmounts();
-    addInto(p, doc);
+    addInto(p, amounts);
     s.byProvider.set(doc.provider, p);
     // Region names are the provider's text: a key no region can forge.
     const key = JSON.stringify([doc.provider, doc.region]);
     const r = s.byRegion.get(key) ?? { provider: doc.provider, region: doc.region, amounts: zeroAmounts() };
-    addInto(r.amounts, doc);
+    addInto(r.amounts, amounts);
     s.byRegion.set(key, r);
   }
   const order = (p: string) => {

@@ -209,7 +209,7 @@ async function runSequence(seed: number) {
     }
     // The table holds groups that exist: none at zero, none of a dock that is gone.
     const stored = await t.run((ctx) => ctx.db.query("storageTotals").collect());
-    expect(stored.filter((d) => d.count <= 0 || !docks.some((k) => k.id === d.dockId)), where).toEqual([]);
+    expect(stored.filter((d) => BigInt(d.count) <= 0n || !docks.some((k) => k.id === d.dockId)), where).toEqual([]);
   };
 
   for (let step = 1; step <= STEPS; step++) {

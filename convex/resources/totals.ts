@@ -10,9 +10,10 @@ import { internalMutation, type MutationCtx } from "../_generated/server";
 import { STORAGE_TYPES, type Provider, type StorageType } from "../validators";
 
 /**
- * The summed fields of a totals document, as int64: sums of whole numbers in
- * bigint stay exact however many rows are added and taken away, where a float
- * sum past 2^53 (or one huge value) would drift for good.
+ * The summed fields of a totals document, as bigint: sums of whole numbers
+ * stay exact however many rows are added and taken away, where a float sum
+ * past 2^53 (or one huge value) would drift for good. Stored as decimal text
+ * (StoredAmounts), so no sum can overflow either: int64 would at 2^63.
  */
 export type TotalsAmounts = {
   count: bigint;
@@ -38,6 +39,18 @@ export const AMOUNT_KEYS = [
   "pricedCostMicros",
   "unpricedCount",
 ] as const satisfies readonly (keyof TotalsAmounts)[];
+
+/** The amounts as a totals document stores them: whole numbers in decimal. */
+export type StoredAmounts = Record<keyof TotalsAmounts, string>;
+
+export function storedAmounts(a: TotalsAmounts): StoredAmounts {
+  return Object.fromEntries(AMOUNT_KEYS.map((k) => [k, a[k].toString()])) as StoredAmounts;
+}
+
+/** The amounts of a stored totals document. */
+export function amountsOf(doc: StoredAmounts): TotalsAmounts {
+  return Object.fromEntries(AMOUNT_KEYS.map((k) => [k, BigInt(doc[k])])) as TotalsAmounts;
+}
 
 export function zeroAmounts(): TotalsAmounts {
   return {
@@ -181,16 +194,16 @@ export class TotalsWriter {
           provider: group.provider,
           type: group.type,
           region: group.region,
-          ...group.amounts,
+          ...storedAmounts(group.amounts),
         });
         continue;
       }
-      const next = zeroAmounts();
-      for (const k of AMOUNT_KEYS) next[k] = existing[k] + group.amounts[k];
+      const next = amountsOf(existing);
+      for (const k of AMOUNT_KEYS) next[k] += group.amounts[k];
       // No rows left in the group: nothing to show, and the table keeps only
       // groups that exist.
       if (next.count === 0n) await this.ctx.db.delete("storageTotals", existing._id);
-      else await this.ctx.db.patch("storageTotals", existing._id, next);
+      else await this.ctx.db.patch("storageTotals", existing._id, storedAmounts(next));
     }
     this.groups.clear();
     return writes;
@@ -253,7 +266,7 @@ export async function startRebuild(ctx: MutationCtx, dockId: Id<"docks">): Promi
     // Every creation time is positive: -1 is before every row, so no writer
     // counts anything (and no totals document appears) until the old ones are
     // gone and the batches move the cursor.
-    const fields = { runId, cursor: -1, cleared: false };
+    const fields = { runId, cursor: -1, cleared: false, startedAt: Date.now() };
     if (state === null) await ctx.db.insert("storageTotalsRebuilds", { orgId: dock.orgId, dockId, type, ...fields });
     else await ctx.db.patch("storageTotalsRebuilds", state._id, fields);
   }
@@ -342,6 +355,9 @@ export async function rebuildBatch(
   return true;
 }
 
+// A rebuild this old has stopped (its batches run back to back in seconds).
+const STALE_REBUILD_MS = 60 * 60 * 1000;
+
 // Docks whose totals were never built, started per cron run.
 export const UNBUILT_BATCH = 100;
 
@@ -364,7 +380,8 @@ export async function startUnbuiltRebuilds(ctx: MutationCtx): Promise<number> {
       .query("storageTotalsRebuilds")
       .withIndex("by_dock_type", (q) => q.eq("dockId", dock._id))
       .first();
-    if (running !== null) continue;
+    // A run still going is left to it; one whose batches stopped is started over.
+    if (running !== null && (running.startedAt ?? 0) > Date.now() - STALE_REBUILD_MS) continue;
     const runId = await startRebuild(ctx, dock._id);
     if (runId === null) continue;
     await ctx.scheduler.runAfter(0, internal.resources.totals.rebuildStorageTotalsBatch, { dockId: dock._id, runId });

@@ -70,7 +70,7 @@ function keyOf(client: ProviderClient): S3KeyPair {
 export async function* spacesBucketPages(client: ProviderClient): AsyncGenerator<SpacesBucketItem[], void, undefined> {
   const key = keyOf(client);
   for (const region of SPACES_REGIONS) {
-    const buckets = await listSpacesBuckets(region, key);
+    const buckets = await listSpacesBuckets(region, key, { deadline: client.deadline });
     yield buckets.map((bucket) => ({ region, bucket }));
   }
 }
@@ -97,7 +97,7 @@ export async function lookupSpacesBucket(client: ProviderClient, key: string): P
   }
   let names = byRegion.get(region);
   if (names === undefined) {
-    names = listSpacesBuckets(region, keyOf(client)).then((buckets) => new Set(buckets.map((b) => b.name)));
+    names = listSpacesBuckets(region, keyOf(client), { deadline: client.deadline }).then((buckets) => new Set(buckets.map((b) => b.name)));
     byRegion.set(region, names);
   }
   return (await names).has(name) ? { region, bucket: { name, date_created: "" } } : null;

@@ -117,6 +117,7 @@ async function bucketsOf(
   }
   return await listBucketsByS3(access, {
     timeoutMs: numberFromEnv("SYNC_REQUEST_TIMEOUT_MS", DEFAULT_RETRY_POLICY.timeoutMs),
+    deadline: api.client.deadline,
   });
 }
 

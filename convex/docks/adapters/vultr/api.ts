@@ -4,7 +4,7 @@ import { IncompleteListingError, ProviderError, type ProviderClient } from "../.
 import type { VultrBlock, VultrBucket, VultrInstance, VultrObjectStorage } from "./types";
 
 export class VultrAPI {
-  constructor(private readonly client: ProviderClient) {}
+  constructor(readonly client: ProviderClient) {}
 
   async listInstances(): Promise<VultrInstance[]> {
     return await this.client.listAll<VultrInstance>("/v2/instances", "instances");
