@@ -71,3 +71,45 @@ describe("a hostile Spaces answer", () => {
     expect(summary).toEqual(await recount(t, { orgIds: [orgId] }));
   });
 });
+
+describe("a hostile Spaces XML answer", () => {
+  test("character references to lone surrogates and NUL, and a 5,000-character name, cost no other row and write nothing Convex refuses", async () => {
+    const { vi } = await import("vitest");
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as: admin } = await seedMember(t, orgId, "admin");
+    const { as: viewer } = await seedMember(t, orgId, "viewer");
+    const account = emulator.accounts.digitalocean;
+    const key = account.spacesKey!;
+    const dockId = await admin.action(api.docks.actions.createDock, {
+      orgId,
+      name: "DO",
+      provider: "digitalocean",
+      apiKey: account.token,
+      spacesAccessKeyId: key.accessKeyId,
+      spacesSecretAccessKey: key.secretAccessKey,
+    });
+    await t.finishAllScheduledFunctions(() => undefined);
+    const before = (await rowsOf(t, "buckets", dockId)).length;
+    const realFetch = globalThis.fetch;
+    const names = ["lone&#xD800;high", "nul&#0;byte", "y".repeat(5000), "../..", "ok-bucket"];
+    const xml = `<?xml version="1.0" encoding="UTF-8"?><ListAllMyBucketsResult><Buckets>${names
+      .map((n) => `<Bucket><Name>${n}</Name><CreationDate>2024-01-01T00:00:00.000Z</CreationDate></Bucket>`)
+      .join("")}</Buckets></ListAllMyBucketsResult>`;
+    vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) =>
+      String(input).includes("/nyc3.digitaloceanspaces.com/") ? new Response(xml, { status: 200 }) : realFetch(input, init),
+    );
+    try {
+      const synced = await syncNow(t, admin, dockId);
+      expect(synced.lastSyncStats?.servers?.complete).toBe(true);
+      const rows = await rowsOf(t, "buckets", dockId);
+      expect(rows.map((r) => r.providerResourceId)).toContain("nyc3/ok-bucket");
+      // Buckets of the other regions are still listed whole.
+      expect(rows.length).toBeGreaterThanOrEqual(before - account.buckets.filter((b) => b.region === "nyc3").length);
+      const summary = await viewer.query(api.resources.summary.getStorageSummary, { orgId });
+      expect(summary).toEqual(await recount(t, { orgIds: [orgId] }));
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
