@@ -113,3 +113,38 @@ describe("a hostile Spaces XML answer", () => {
     }
   });
 });
+
+describe("a Spaces answer that is not a bucket list", () => {
+  test("a ListAllMyBucketsResult without a Buckets element deletes no row", async () => {
+    const { vi } = await import("vitest");
+    const t = newTest();
+    const orgId = await seedOrg(t);
+    const { as: admin } = await seedMember(t, orgId, "admin");
+    const account = emulator.accounts.digitalocean;
+    const key = account.spacesKey!;
+    const dockId = await admin.action(api.docks.actions.createDock, {
+      orgId,
+      name: "DO",
+      provider: "digitalocean",
+      apiKey: account.token,
+      spacesAccessKeyId: key.accessKeyId,
+      spacesSecretAccessKey: key.secretAccessKey,
+    });
+    await t.finishAllScheduledFunctions(() => undefined);
+    const before = (await rowsOf(t, "buckets", dockId)).map((r) => r.providerResourceId).sort();
+    expect(before.length).toBe(account.buckets.length);
+    const realFetch = globalThis.fetch;
+    // An answer S3 never gives: even an account without buckets gets <Buckets/>.
+    const xml = `<?xml version="1.0" encoding="UTF-8"?><ListAllMyBucketsResult><Owner><ID>1</ID></Owner></ListAllMyBucketsResult>`;
+    vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) =>
+      String(input).includes(".digitaloceanspaces.com/") ? new Response(xml, { status: 200 }) : realFetch(input, init),
+    );
+    try {
+      const synced = await syncNow(t, admin, dockId);
+      const after = (await rowsOf(t, "buckets", dockId)).map((r) => r.providerResourceId).sort();
+      expect({ after, stats: synced.lastSyncStats?.buckets?.deleted }).toEqual({ after: before, stats: 0 });
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
