@@ -13,7 +13,17 @@ export function checkedPageOptions(opts: PaginationOptions, maxItems: number, ma
   if (opts.maximumBytesRead !== undefined && (!Number.isInteger(opts.maximumBytesRead) || opts.maximumBytesRead < 1)) {
     fail("INVALID_ARGUMENT", "maximumBytesRead must be a whole number of bytes from 1.");
   }
-  const checked = { ...opts, numItems: Math.min(opts.numItems, maxItems) };
+  if (opts.maximumRowsRead !== undefined && (!Number.isInteger(opts.maximumRowsRead) || opts.maximumRowsRead < 1)) {
+    fail("INVALID_ARGUMENT", "maximumRowsRead must be a whole number from 1.");
+  }
+  // A page re-run up to its endCursor reads to the cursor whatever numItems
+  // says: the row bound holds it at maxItems (Convex then asks the client to
+  // split the page, as usePaginatedQuery does).
+  const checked = {
+    ...opts,
+    numItems: Math.min(opts.numItems, maxItems),
+    maximumRowsRead: Math.min(opts.maximumRowsRead ?? maxItems, maxItems),
+  };
   if (maxBytes !== undefined) checked.maximumBytesRead = Math.min(opts.maximumBytesRead ?? maxBytes, maxBytes);
   return checked;
 }

@@ -358,8 +358,9 @@ export async function rebuildBatch(
 // A rebuild this old has stopped (its batches run back to back in seconds).
 const STALE_REBUILD_MS = 60 * 60 * 1000;
 
-// Docks whose totals were never built, started per cron run.
+// Docks whose totals were never built, started per cron run, and looked at.
 export const UNBUILT_BATCH = 100;
+const UNBUILT_SCAN = 1000;
 
 /**
  * Starts the rebuild of docks whose totals were never built (docks older
@@ -368,14 +369,21 @@ export const UNBUILT_BATCH = 100;
  * run. Returns how many were started.
  */
 export async function startUnbuiltRebuilds(ctx: MutationCtx): Promise<number> {
+  // Read past the docks it skips (being removed, already rebuilding), so
+  // they cannot hold the docks behind them back.
   const unbuilt = await ctx.db
     .query("docks")
     .withIndex("by_storageTotalsBuiltAt", (q) => q.eq("storageTotalsBuiltAt", undefined))
-    .take(UNBUILT_BATCH);
+    .take(UNBUILT_SCAN);
   let started = 0;
   for (const dock of unbuilt) {
-    // A dock being removed loses its rows anyway; its purge subtracts them.
-    if (dock.deletingAt !== undefined) continue;
+    if (started >= UNBUILT_BATCH) break;
+    // A dock being removed loses its rows and totals with its purge: nothing
+    // to build, and marked so it leaves this range for the docks behind it.
+    if (dock.deletingAt !== undefined) {
+      await ctx.db.patch("docks", dock._id, { storageTotalsBuiltAt: Date.now() });
+      continue;
+    }
     const running = await ctx.db
       .query("storageTotalsRebuilds")
       .withIndex("by_dock_type", (q) => q.eq("dockId", dock._id))
