@@ -1,5 +1,5 @@
-// The int64 sums against their own range: every row's amount is at most
-// 2^53 - 1, but 1,025 of them in one region pass 2^63 - 1.
+// The totals' sums against huge amounts: every row's amount is at most
+// 2^53 - 1, but 1,025 of them in one region pass what an int64 holds (2^63 - 1).
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { generateAccount } from "../../docks/emulator/accounts";
 import { startEmulator, type Emulator } from "../../docks/emulator/server";
