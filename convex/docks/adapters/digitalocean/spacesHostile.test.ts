@@ -72,24 +72,30 @@ describe("a hostile Spaces answer", () => {
   });
 });
 
+/** An org with an admin and a viewer, and a DigitalOcean dock with the emulated Spaces key, synced once. */
+async function spacesDock() {
+  const t = newTest();
+  const orgId = await seedOrg(t);
+  const { as: admin } = await seedMember(t, orgId, "admin");
+  const { as: viewer } = await seedMember(t, orgId, "viewer");
+  const account = emulator.accounts.digitalocean;
+  const key = account.spacesKey!;
+  const dockId = await admin.action(api.docks.actions.createDock, {
+    orgId,
+    name: "DO",
+    provider: "digitalocean",
+    apiKey: account.token,
+    spacesAccessKeyId: key.accessKeyId,
+    spacesSecretAccessKey: key.secretAccessKey,
+  });
+  await t.finishAllScheduledFunctions(() => undefined);
+  return { t, orgId, admin, viewer, account, dockId };
+}
+
 describe("a hostile Spaces XML answer", () => {
   test("character references to lone surrogates and NUL, and a 5,000-character name, cost no other row and write nothing Convex refuses", async () => {
     const { vi } = await import("vitest");
-    const t = newTest();
-    const orgId = await seedOrg(t);
-    const { as: admin } = await seedMember(t, orgId, "admin");
-    const { as: viewer } = await seedMember(t, orgId, "viewer");
-    const account = emulator.accounts.digitalocean;
-    const key = account.spacesKey!;
-    const dockId = await admin.action(api.docks.actions.createDock, {
-      orgId,
-      name: "DO",
-      provider: "digitalocean",
-      apiKey: account.token,
-      spacesAccessKeyId: key.accessKeyId,
-      spacesSecretAccessKey: key.secretAccessKey,
-    });
-    await t.finishAllScheduledFunctions(() => undefined);
+    const { t, orgId, admin, viewer, account, dockId } = await spacesDock();
     const before = (await rowsOf(t, "buckets", dockId)).length;
     const realFetch = globalThis.fetch;
     const names = ["lone&#xD800;high", "nul&#0;byte", "y".repeat(5000), "../..", "ok-bucket"];
@@ -117,20 +123,7 @@ describe("a hostile Spaces XML answer", () => {
 describe("a Spaces answer that is not a bucket list", () => {
   test("a ListAllMyBucketsResult without a Buckets element deletes no row", async () => {
     const { vi } = await import("vitest");
-    const t = newTest();
-    const orgId = await seedOrg(t);
-    const { as: admin } = await seedMember(t, orgId, "admin");
-    const account = emulator.accounts.digitalocean;
-    const key = account.spacesKey!;
-    const dockId = await admin.action(api.docks.actions.createDock, {
-      orgId,
-      name: "DO",
-      provider: "digitalocean",
-      apiKey: account.token,
-      spacesAccessKeyId: key.accessKeyId,
-      spacesSecretAccessKey: key.secretAccessKey,
-    });
-    await t.finishAllScheduledFunctions(() => undefined);
+    const { t, admin, account, dockId } = await spacesDock();
     const before = (await rowsOf(t, "buckets", dockId)).map((r) => r.providerResourceId).sort();
     expect(before.length).toBe(account.buckets.length);
     const realFetch = globalThis.fetch;
