@@ -2,7 +2,7 @@
 // a CreationDate echoing it, the same name twice in one region, names with
 // "/", and the summary against a recount of the rows.
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { generateAccount } from "../../../../docks/emulator/accounts";
+import { generateAccount, type ProviderAccount } from "../../../../docks/emulator/accounts";
 import { startEmulator, type Emulator } from "../../../../docks/emulator/server";
 import { api } from "../../../_generated/api";
 import { recount } from "../../../resources/storageRecount.test.setup";
@@ -23,35 +23,45 @@ function pieces(secret: string): string[] {
   return out;
 }
 
+/** An org with an admin and a viewer, and a DigitalOcean dock with the emulated Spaces key, synced once. */
+async function spacesDock(beforeCreate?: (account: ProviderAccount, key: { accessKeyId: string; secretAccessKey: string }) => void) {
+  const t = newTest();
+  const orgId = await seedOrg(t);
+  const { as: admin } = await seedMember(t, orgId, "admin");
+  const { as: viewer } = await seedMember(t, orgId, "viewer");
+  const account = emulator.accounts.digitalocean;
+  const key = account.spacesKey!;
+  beforeCreate?.(account, key);
+  const dockId = await admin.action(api.docks.actions.createDock, {
+    orgId,
+    name: "DO",
+    provider: "digitalocean",
+    apiKey: account.token,
+    spacesAccessKeyId: key.accessKeyId,
+    spacesSecretAccessKey: key.secretAccessKey,
+  });
+  await t.finishAllScheduledFunctions(() => undefined);
+  return { t, orgId, admin, viewer, account, dockId };
+}
+
 describe("a hostile Spaces answer", () => {
   test("echoes of the key, duplicate and slashed names: no piece of the key shown or stored, summary equals a recount", async () => {
-    const t = newTest();
-    const orgId = await seedOrg(t);
-    const { as: admin } = await seedMember(t, orgId, "admin");
-    const { as: viewer } = await seedMember(t, orgId, "viewer");
-    const account = emulator.accounts.digitalocean;
+    let first: ProviderAccount["buckets"][number] = {};
+    const { t, orgId, admin, viewer, account, dockId } = await spacesDock((account, key) => {
+      first = account.buckets[0];
+      emulator.setAccount("digitalocean", {
+        ...account,
+        buckets: [
+          ...account.buckets.map((b) => ({ ...b, creation_date: `echo ${key.secretAccessKey} ${key.accessKeyId}` })),
+          { ...first, name: `x-${key.accessKeyId.toLowerCase()}` },
+          { ...first, name: "a/b" },
+          { ...first, name: "a/b" },
+          { ...first, name: String(first.name) },
+        ],
+      });
+    });
     const key = account.spacesKey!;
-    const [first] = account.buckets;
     const region = String(first.region);
-    emulator.setAccount("digitalocean", {
-      ...account,
-      buckets: [
-        ...account.buckets.map((b) => ({ ...b, creation_date: `echo ${key.secretAccessKey} ${key.accessKeyId}` })),
-        { ...first, name: `x-${key.accessKeyId.toLowerCase()}` },
-        { ...first, name: "a/b" },
-        { ...first, name: "a/b" },
-        { ...first, name: String(first.name) },
-      ],
-    });
-    const dockId = await admin.action(api.docks.actions.createDock, {
-      orgId,
-      name: "DO",
-      provider: "digitalocean",
-      apiKey: account.token,
-      spacesAccessKeyId: key.accessKeyId,
-      spacesSecretAccessKey: key.secretAccessKey,
-    });
-    await t.finishAllScheduledFunctions(() => undefined);
     const synced = await syncNow(t, admin, dockId);
     const shown = JSON.stringify([
       await viewer.query(api.resources.queries.listBuckets, { orgId }),
@@ -71,26 +81,6 @@ describe("a hostile Spaces answer", () => {
     expect(summary).toEqual(await recount(t, { orgIds: [orgId] }));
   });
 });
-
-/** An org with an admin and a viewer, and a DigitalOcean dock with the emulated Spaces key, synced once. */
-async function spacesDock() {
-  const t = newTest();
-  const orgId = await seedOrg(t);
-  const { as: admin } = await seedMember(t, orgId, "admin");
-  const { as: viewer } = await seedMember(t, orgId, "viewer");
-  const account = emulator.accounts.digitalocean;
-  const key = account.spacesKey!;
-  const dockId = await admin.action(api.docks.actions.createDock, {
-    orgId,
-    name: "DO",
-    provider: "digitalocean",
-    apiKey: account.token,
-    spacesAccessKeyId: key.accessKeyId,
-    spacesSecretAccessKey: key.secretAccessKey,
-  });
-  await t.finishAllScheduledFunctions(() => undefined);
-  return { t, orgId, admin, viewer, account, dockId };
-}
 
 describe("a hostile Spaces XML answer", () => {
   test("character references to lone surrogates and NUL, and a 5,000-character name, cost no other row and write nothing Convex refuses", async () => {
