@@ -128,21 +128,22 @@ export function withoutSecrets<T extends object>(item: T, secrets: readonly stri
 }
 
 /**
- * `value` with every string that contains one of `secrets` replaced, at any
- * depth: a secret the provider also sent under another name (a nested or
- * renamed field) is not stored either. Secrets shorter than 8 characters are
- * not looked for (they would match ordinary text).
+ * `value` with `redact` applied to every string in it, object keys included,
+ * at any depth: how a sync keeps a secret the provider echoed (the token, a
+ * subscription's S3 keys) out of what it stores. Items are depth-bounded by
+ * the time they are stored (storable), so the recursion is too.
  */
-export function withoutSecretValues(value: unknown, secrets: readonly string[]): unknown {
-  const look = secrets.filter((s) => s.length >= 8);
-  if (look.length === 0) return value;
-  const walk = (v: unknown, depth: number): unknown => {
-    if (typeof v === "string") return look.some((s) => v.includes(s)) ? "[redacted]" : v;
-    if (depth > 64 || typeof v !== "object" || v === null) return v;
-    if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, depth + 1)]));
-  };
-  return walk(value, 0);
+export function redactStrings(value: unknown, redact: (text: string) => string): unknown {
+  if (typeof value === "string") return redact(value);
+  if (Array.isArray(value)) return value.map((v) => redactStrings(v, redact));
+  if (typeof value === "object" && value !== null && !(value instanceof ArrayBuffer)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      Object.defineProperty(out, redact(k), { value: redactStrings(v, redact), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  return value;
 }
 
 /** Makes a value storable and notes what that changed (see `storableWithReport`). */

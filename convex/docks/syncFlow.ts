@@ -31,6 +31,7 @@ import {
 import { parseS3KeyPair } from "./s3";
 import { moreUrgentCode, SYNC_BUDGET_MS } from "./lease";
 import { SyncProgressTracker } from "./progress";
+import { redactStrings } from "./parse";
 import { getAdapter } from "./registry";
 import type { ChunkResult, ServerNames, StaleVerdicts } from "./sync";
 
@@ -206,18 +207,7 @@ async function reportProgress(run: TypeRun) {
 export function withoutTokenEchoes<F>(fields: F, redact: (text: string) => string): { fields: F; json: string } {
   const json = JSON.stringify(fields);
   if (redact(json) === json) return { fields, json };
-  const clean = (value: unknown): unknown => {
-    if (typeof value === "string") return redact(value);
-    if (Array.isArray(value)) return value.map(clean);
-    if (typeof value === "object" && value !== null && !(value instanceof ArrayBuffer)) {
-      const out: Record<string, unknown> = {};
-      // Stored items are depth-bounded (parse.ts), so this recursion is too.
-      for (const [k, v] of Object.entries(value)) Object.defineProperty(out, redact(k), { value: clean(v), enumerable: true, writable: true, configurable: true });
-      return out;
-    }
-    return value;
-  };
-  const cleaned = clean(fields) as F;
+  const cleaned = redactStrings(fields, redact) as F;
   return { fields: cleaned, json: JSON.stringify(cleaned) };
 }
 

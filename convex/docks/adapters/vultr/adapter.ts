@@ -3,7 +3,7 @@
 // `buckets` row.
 import { numberFromEnv } from "../../../lib/settings";
 import { defineAdapter } from "../../defineAdapter";
-import { DEFAULT_RETRY_POLICY, ProviderError, type ProviderClient } from "../../http";
+import { DEFAULT_RETRY_POLICY, ProviderError, secretRedactor, type ProviderClient } from "../../http";
 import {
   asId,
   asItem,
@@ -14,7 +14,7 @@ import {
   requiredId,
   requiredNumber,
   requiredString,
-  withoutSecretValues,
+  redactStrings,
   withoutSecrets,
 } from "../../parse";
 import { VultrAPI } from "./api";
@@ -88,8 +88,12 @@ function withoutS3Keys(subscription: unknown): Record<string, unknown> {
   const raw = subscription as Record<string, unknown>;
   // The keys go under their own names, and wherever else the answer repeats
   // them (a nested or renamed field).
-  const keys = VULTR_OBJECT_STORAGE_SECRETS.map((k) => raw[k]).filter((k): k is string => typeof k === "string");
-  return withoutSecretValues(withoutSecrets(raw, VULTR_OBJECT_STORAGE_SECRETS), keys) as Record<string, unknown>;
+  const redactors = VULTR_OBJECT_STORAGE_SECRETS.map((k) => raw[k])
+    .filter((k): k is string => typeof k === "string" && k !== "")
+    .map(secretRedactor);
+  const stripped = withoutSecrets(raw, VULTR_OBJECT_STORAGE_SECRETS);
+  if (redactors.length === 0) return stripped;
+  return redactStrings(stripped, (text) => redactors.reduce((t, redact) => redact(t), text)) as Record<string, unknown>;
 }
 
 /**
