@@ -249,6 +249,16 @@ const DOCKS_PER_BATCH = 100;
 // however many regions a provider named, each transaction stays bounded.
 const CLEAR_BATCH = 1000;
 
+/** Deletes up to CLEAR_BATCH of a dock's totals documents; true when none are left. */
+async function clearTotalsBatch(ctx: MutationCtx, dockId: Id<"docks">): Promise<boolean> {
+  const docs = await ctx.db
+    .query("storageTotals")
+    .withIndex("by_dock_type_region", (q) => q.eq("dockId", dockId))
+    .take(CLEAR_BATCH);
+  for (const doc of docs) await ctx.db.delete("storageTotals", doc._id);
+  return docs.length < CLEAR_BATCH;
+}
+
 /**
  * Starts (or restarts) the rebuild of a dock's totals; returns the run id.
  * Reads and writes one document per type: the dock's old totals are deleted
@@ -280,12 +290,7 @@ export async function startRebuild(ctx: MutationCtx, dockId: Id<"docks">): Promi
  * documents. CLEAR_BATCH at a time; true when none are left.
  */
 export async function dropDockTotals(ctx: MutationCtx, dockId: Id<"docks">): Promise<boolean> {
-  const left = await ctx.db
-    .query("storageTotals")
-    .withIndex("by_dock_type_region", (q) => q.eq("dockId", dockId))
-    .take(CLEAR_BATCH);
-  for (const doc of left) await ctx.db.delete("storageTotals", doc._id);
-  if (left.length === CLEAR_BATCH) return false;
+  if (!(await clearTotalsBatch(ctx, dockId))) return false;
   const states = await ctx.db
     .query("storageTotalsRebuilds")
     .withIndex("by_dock_type", (q) => q.eq("dockId", dockId))
@@ -312,12 +317,7 @@ export async function rebuildBatch(
   if (run.length === 0) return false;
   if (run.some((s) => s.cleared === false)) {
     // First the dock's old totals go, CLEAR_BATCH at a time.
-    const old = await ctx.db
-      .query("storageTotals")
-      .withIndex("by_dock_type_region", (q) => q.eq("dockId", dockId))
-      .take(CLEAR_BATCH);
-    for (const doc of old) await ctx.db.delete("storageTotals", doc._id);
-    if (old.length < CLEAR_BATCH) {
+    if (await clearTotalsBatch(ctx, dockId)) {
       for (const s of run) await ctx.db.patch("storageTotalsRebuilds", s._id, { cleared: true });
     }
     return true;
